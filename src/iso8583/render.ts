@@ -1,0 +1,61 @@
+import type { Sensitivity } from './field-spec.js';
+import type { IsoMessage } from './message.js';
+import type { Profile } from './profile.js';
+
+/** PAN as first 6 + last 4 (PCI DSS display rule); short values keep only the last 4. */
+export function maskPan(pan: string): string {
+  if (pan.length >= 13) return pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
+  return '*'.repeat(Math.max(pan.length - 4, 0)) + pan.slice(-4);
+}
+
+/** An account number shows its last 4 only. */
+export function maskAccount(account: string): string {
+  return '*'.repeat(Math.max(account.length - 4, 0)) + account.slice(-4);
+}
+
+export const HIDDEN = '[hidden]';
+
+export function maskValue(value: string, sensitivity: Sensitivity | undefined): string {
+  switch (sensitivity) {
+    case undefined:
+      return value;
+    case 'pan':
+      return maskPan(value);
+    case 'account':
+      return maskAccount(value);
+    case 'secret':
+      return HIDDEN;
+  }
+}
+
+export interface RenderedField {
+  field: number;
+  name: string;
+  value: string;
+}
+
+/**
+ * A message as people see it (CLI, logs, journal views). Sensitive fields are masked unless `reveal`
+ * is asked for explicitly: the safe rendering is the default one.
+ */
+export function renderFields(message: IsoMessage, profile: Profile, options: { reveal?: boolean } = {}): RenderedField[] {
+  return message.fieldNumbers().map((field) => {
+    const spec = profile.fields[field]?.spec;
+    const raw = message.get(field)!;
+    return {
+      field,
+      name: spec?.name ?? 'Undefined field',
+      value: options.reveal ? raw : maskValue(raw, spec?.sensitive),
+    };
+  });
+}
+
+/** `{ mti, fields }` with sensitive values masked unless revealed. */
+export function renderJson(message: IsoMessage, profile: Profile, options: { reveal?: boolean } = {}): {
+  mti: string;
+  fields: Record<string, string>;
+} {
+  const fields: Record<string, string> = {};
+  for (const row of renderFields(message, profile, options)) fields[String(row.field)] = row.value;
+  return { mti: message.mti, fields };
+}

@@ -1,0 +1,40 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths that may carry card or key material if someone logs a whole object by mistake.
+ * Redaction is the safety net; the first line of defence is never putting clear PANs in log objects.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'pan', '*.pan', 'track2', '*.track2', 'pinBlock', '*.pinBlock',
+  'key', '*.key', 'macKey', '*.macKey', 'panKey', '*.panKey', 'password', '*.password',
+  'fields.2', 'fields.35', 'fields.45', 'fields.52', 'fields.55',
+  '*.fields.2', '*.fields.35', '*.fields.45', '*.fields.52', '*.fields.55',
+];
+
+export interface LoggerSettings {
+  level?: string;
+  /** Human-readable output through pino-pretty (development). */
+  pretty?: boolean;
+  /** Where JSON lines go; defaults to stdout. Tests pass a stream to scan what was logged. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? 'info',
+    base: { service: 'jht-switch' },
+    redact: { paths: [...REDACTED_PATHS], censor: '[REDACTED]' },
+  };
+  if (settings.destination) return pino(options, settings.destination);
+  if (settings.pretty) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } });
+  }
+  return pino(options);
+}
+
+/** A logger that drops everything: for library callers and tests that do not care about logs. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
