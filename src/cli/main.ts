@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { describeError } from './cli-error.js';
+import { registerCodecCommands } from './codec-commands.js';
+
+function buildProgram(): Command {
+  const program = new Command('jht-switch')
+    .description('ISO 8583 switch for BPJS Ketenagakerjaan JHT balance inquiries at partner banks\' ATMs')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerCodecCommands(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" to commander; usage mistakes are bad input.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const { line, exitCode } = describeError(error);
+    process.stderr.write(`${line}\n`);
+    process.exitCode = exitCode;
+  }
+}
+
+await main(process.argv);
