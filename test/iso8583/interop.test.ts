@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import Iso8583 from 'iso_8583';
-import { compileProfile, IsoMessage, Packager, loadProfile } from '../../src/iso8583/index.js';
+import type { IsoMessage} from '../../src/iso8583/index.js';
+import { compileProfile, Packager, loadProfile } from '../../src/iso8583/index.js';
 import { messageOf, PLAIN_TEXT } from '../support/message-arbitraries.js';
 import asciiProfileJson from '../../specs/profiles/iso87-ascii.json' with { type: 'json' };
 
