@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { switchConfigSchema, type SwitchConfig } from './schema.js';
+
+/** A configuration that does not validate; the message names the partner and the key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly source: string, readonly path: string, reason: string) {
+    super(`${source}: ${path ? `${path}: ` : ''}${reason}`);
+  }
+}
+
+export interface ConfigSources {
+  /** A JSON or YAML file (--config or JHT_CONFIG). */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Command-line overrides, applied last. */
+  overrides?: { host?: string | undefined; port?: number | undefined; dataDir?: string | undefined; seedDemo?: boolean | undefined };
+}
+
+function readDocument(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, '', `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    const doc: unknown = ['.yaml', '.yml'].includes(extname(file)) ? parseYaml(text) : JSON.parse(text);
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the top level must be an object');
+    return doc as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(file, '', `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+}
+
+/** `partners.1.framing.type` -> `partner "bank-b" (partners[1]): framing.type`. */
+function describePath(path: readonly PropertyKey[], doc: Record<string, unknown>): string {
+  if (path[0] === 'partners' && typeof path[1] === 'number') {
+    const partners = doc.partners as { id?: unknown }[] | undefined;
+    const id = partners?.[path[1]]?.id;
+    const who = typeof id === 'string' ? `partner "${id}" (partners[${path[1]}])` : `partners[${path[1]}]`;
+    return path.length > 2 ? `${who}: ${path.slice(2).join('.')}` : who;
+  }
+  return path.map(String).join('.');
+}
+
+function checkPartners(config: SwitchConfig, source: string): void {
+  const ids = new Set<string>();
+  const acquirers = new Map<string, string>();
+  const sharedAddresses = new Map<string, string>();
+  config.partners.forEach((partner, index) => {
+    const at = `partner "${partner.id}" (partners[${index}])`;
+    if (ids.has(partner.id)) throw new ConfigError(source, at, 'id is used by another partner');
+    ids.add(partner.id);
+    for (const acquirer of partner.acquirerIds) {
+      const owner = acquirers.get(acquirer);
+      if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}"`);
+      acquirers.set(acquirer, partner.id);
+    }
+    // On the shared listener a connection is bound to a partner by its source address, so addresses must not overlap.
+    if (!partner.listener && !partner.tls && !partner.dialOut) {
+      for (const address of partner.allowFrom) {
+        const owner = sharedAddresses.get(address);
+        if (owner) {
+          throw new ConfigError(source, `${at}: allowFrom`,
+            `${address} is also allowed for partner "${owner}" on the shared listener; give one of them a listener or TLS`);
+        }
+        sharedAddresses.set(address, partner.id);
+      }
+    }
+  });
+}
+
+/** Defaults, then the file, then the environment, then the command line; validated as a whole. */
+export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
+  const env = sources.env ?? process.env;
+  const file = sources.file ?? env.JHT_CONFIG;
+  const source = file ?? 'configuration';
+  const doc: Record<string, unknown> = file ? readDocument(file) : {};
+  const database = { ...(doc.database as object | undefined) } as Record<string, unknown>;
+  if (env.DATABASE_URL) database.url = env.DATABASE_URL;
+  const listen = { ...(doc.listen as object | undefined) } as Record<string, unknown>;
+  const { overrides } = sources;
+  if (overrides?.host !== undefined) listen.host = overrides.host;
+  if (overrides?.port !== undefined) listen.port = overrides.port;
+  if (overrides?.dataDir !== undefined) database.dataDir = overrides.dataDir;
+  if (overrides?.seedDemo !== undefined) database.seedDemo = overrides.seedDemo;
+  const merged: Record<string, unknown> = { ...doc, database };
+  if (Object.keys(listen).length > 0) merged.listen = { port: 8583, ...listen };
+  if (env.JHT_CARD_KEY) merged.cardKey = env.JHT_CARD_KEY;
+  if (env.JHT_LOG_LEVEL) merged.log = { ...(doc.log as object | undefined), level: env.JHT_LOG_LEVEL };
+
+  const parsed = switchConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue: z.core.$ZodIssue = parsed.error.issues[0]!;
+    throw new ConfigError(source, describePath(issue.path, merged), issue.message);
+  }
+  checkPartners(parsed.data, source);
+  return parsed.data;
+}

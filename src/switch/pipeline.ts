@@ -1,0 +1,102 @@
+import { BITMAP_FIELD, Iso8583DecodeError, MTI_FIELD, type IsoMessage } from '../iso8583/index.js';
+import { LedgerUnavailableError } from '../ledger/errors.js';
+import { Mti, ResponseCode, expectsResponse } from './iso-codes.js';
+import { buildResponse, replayableOf } from './respond.js';
+import { bindAcquirer } from './steps/bind-acquirer.js';
+import { detectDuplicate } from './steps/detect-duplicate.js';
+import { lookupParticipant } from './steps/lookup-participant.js';
+import { networkManagement } from './steps/network-management.js';
+import { reverse } from './steps/reverse.js';
+import { validateInquiry } from './steps/validate-inquiry.js';
+import type { Step, SwitchServices, Transaction } from './transaction.js';
+
+/** The participants of each kind of request, in order (jPOS TransactionManager style). */
+const INQUIRY: readonly Step[] = [validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant];
+const REVERSAL: readonly Step[] = [bindAcquirer, reverse];
+const NETWORK: readonly Step[] = [networkManagement];
+
+function stepsFor(mti: string): readonly Step[] | undefined {
+  switch (mti) {
+    case Mti.FinancialRequest:
+    case Mti.FinancialRepeat:
+    case Mti.AuthorizationRequest:
+    case Mti.AuthorizationRepeat:
+      return INQUIRY;
+    case Mti.ReversalAdvice:
+    case Mti.ReversalAdviceRepeat:
+      return REVERSAL;
+    case Mti.NetworkRequest:
+      return NETWORK;
+    default:
+      return undefined;
+  }
+}
+
+/** What the pipeline decided: an answer to send, or none (garbage, or a message that expects no answer). */
+export type Outcome =
+  | { kind: 'respond'; response: IsoMessage }
+  | { kind: 'garbage'; error: Iso8583DecodeError }
+  | { kind: 'ignore'; reason: string };
+
+/** Decode (30): a message whose MTI or bitmap cannot be read gets no answer at all (CONTRACT). */
+function decode(tx: Transaction): Outcome | undefined {
+  try {
+    tx.request = tx.packager.unpack(tx.raw);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof Iso8583DecodeError)) throw error;
+    if (error.field === MTI_FIELD || error.field === BITMAP_FIELD && error.code !== 'ISO_TRAILING_BYTES') {
+      return { kind: 'garbage', error };
+    }
+    tx.request = error.partial;
+    tx.kind = 'format-error';
+    tx.refuse(ResponseCode.FormatError, `${error.code} ${error.message}`);
+    return undefined;
+  }
+}
+
+async function runSteps(steps: readonly Step[], tx: Transaction, services: SwitchServices): Promise<void> {
+  for (const step of steps) {
+    const pending = step(tx, services);
+    if (pending) await pending;
+    if (tx.responseCode !== undefined) return;
+  }
+}
+
+/** Runs one request through the pipeline. Never throws: anything unexpected becomes 96. */
+export async function processRequest(tx: Transaction, services: SwitchServices): Promise<Outcome> {
+  try {
+    const rejected = decode(tx);
+    if (rejected) return rejected;
+    const request = tx.request!;
+    if (!expectsResponse(request.mti)) return { kind: 'ignore', reason: `${request.mti} is a response; nothing to answer` };
+    if (tx.responseCode === undefined) {
+      const steps = stepsFor(request.mti);
+      if (steps) await runSteps(steps, tx, services);
+      else tx.refuse(ResponseCode.UnsupportedTransaction, `MTI ${request.mti} is not supported`);
+    }
+  } catch (error) {
+    if (error instanceof LedgerUnavailableError) tx.refuse(ResponseCode.LedgerUnavailable, `ledger ${error.reason}`);
+    else {
+      tx.refuse(ResponseCode.SystemError, 'internal failure');
+      services.log.error({ err: error, session: tx.session.id }, 'unexpected failure in the pipeline');
+    }
+  }
+  tx.responseCode ??= ResponseCode.SystemError;
+  let response: IsoMessage;
+  try {
+    response = buildResponse(tx);
+  } catch (error) {
+    // Ledger data that cannot be put on the wire (e.g. a malformed KPJ) is an internal failure, not a crash.
+    services.log.error({ err: error, session: tx.session.id }, 'cannot build the response');
+    tx.lookup = undefined;
+    tx.refuse(ResponseCode.SystemError, 'response could not be built');
+    response = buildResponse(tx);
+  }
+  // The first answer of a claimed key is stored so a retransmission can be answered the same way.
+  if (tx.txnKeyId !== undefined && tx.kind === 'request') {
+    services.transactionKeys.recordResponse(tx.txnKeyId, replayableOf(tx));
+  }
+  return { kind: 'respond', response };
+}
+

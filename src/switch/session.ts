@@ -1,0 +1,36 @@
+import type { PartnerConfig } from '../config/schema.js';
+
+/**
+ * One partner connection's state, as the pipeline sees it. A connection is bound to exactly one partner
+ * before any message is read (by listener, certificate or source address), so a partner can only ever
+ * act as itself.
+ */
+export class Session {
+  signedOn = false;
+  garbageFrames = 0;
+  private readonly acquirers: ReadonlySet<string>;
+  private readonly processingCodes: ReadonlySet<string> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly partner: PartnerConfig,
+    readonly remoteAddress: string,
+  ) {
+    this.acquirers = new Set(partner.acquirerIds);
+    this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;
+  }
+
+  ownsAcquirer(acquirerId: string): boolean {
+    return this.acquirers.has(acquirerId);
+  }
+
+  /** Whether the partner's configuration allows this (already recognised as JHT) processing code. */
+  allowsProcessingCode(code: string): boolean {
+    return this.processingCodes === undefined || this.processingCodes.has(code);
+  }
+
+  /** Partners that need no sign-on are treated as signed on from the start. */
+  get mayTransact(): boolean {
+    return this.signedOn || !this.partner.signOnRequired;
+  }
+}

@@ -1,0 +1,12 @@
+import { Field, ResponseCode } from '../iso-codes.js';
+import type { Step } from '../transaction.js';
+
+/** 58 unless the session has signed on and field 32 belongs to the partner bound to this connection. */
+export const bindAcquirer: Step = (tx) => {
+  const acquirer = tx.request!.get(Field.AcquirerId);
+  if (acquirer === undefined) return tx.refuse(ResponseCode.FormatError, 'field 32 missing');
+  if (!tx.session.ownsAcquirer(acquirer)) {
+    return tx.refuse(ResponseCode.AcquirerNotPermitted, `acquirer ${acquirer} is not partner ${tx.session.partner.id}'s`);
+  }
+  if (!tx.session.mayTransact) return tx.refuse(ResponseCode.AcquirerNotPermitted, 'session has not signed on');
+};

@@ -1,0 +1,28 @@
+import { Field, ResponseCode } from '../iso-codes.js';
+import type { Step } from '../transaction.js';
+
+/**
+ * 0420/0421: the reversal advice names the original in field 90 (MTI, STAN, transmission date-time,
+ * acquirer). The original is marked reversed in the journal; the advice is always acknowledged with 00,
+ * since an advice is a notification that must not be refused for business reasons.
+ */
+export const reverse: Step = async (tx, services) => {
+  tx.kind = 'reversal';
+  const request = tx.request!;
+  const original = request.get(Field.OriginalData);
+  if (original === undefined || !request.has(Field.Stan) || !request.has(Field.TerminalId) || !request.has(Field.TransmissionDateTime)) {
+    return tx.refuse(ResponseCode.FormatError, 'a reversal needs fields 7, 11, 41 and 90');
+  }
+  const acquirer = request.get(Field.AcquirerId)!;
+  const originalKey = {
+    acquirerId: acquirer,
+    stan: original.slice(4, 10),
+    transmissionAt: original.slice(10, 20),
+    terminalId: request.get(Field.TerminalId)!,
+  };
+  const reversalRef = `${request.mti}:${request.get(Field.Stan)}:${request.get(Field.TransmissionDateTime)}`;
+  const marked = await services.transactionKeys.markReversed(originalKey, reversalRef);
+  tx.txnKeyId = marked.id;
+  if (!marked.found) tx.note = 'original not found';
+  tx.responseCode = ResponseCode.Approved;
+};

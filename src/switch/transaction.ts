@@ -1,0 +1,94 @@
+import type { IsoMessage, Packager } from '../iso8583/index.js';
+import type { JournalKind } from '../journal/journal-entry.js';
+import type { Logger } from '../observability/logger.js';
+import type { ResponseCode } from './iso-codes.js';
+import type { Session } from './session.js';
+
+/** What a participant lookup found: one ledger round trip joins link, participant and balance. */
+export type ParticipantLookup =
+  | { kind: 'not-linked' }
+  | {
+      kind: 'found';
+      kpj: string;
+      name: string;
+      membershipStatus: string;
+      linkStatus: string;
+      balanceSen: bigint;
+      /** YYYYMMDD */
+      asOf: string;
+    };
+
+/** The stored part of an answer: what a retransmission gets again (the echoed fields come from the request). */
+export interface ReplayableResponse {
+  responseCode: string;
+  additionalAmounts?: string | undefined;
+  participantData?: string | undefined;
+}
+
+export interface TransactionKey {
+  acquirerId: string;
+  stan: string;
+  transmissionAt: string;
+  terminalId: string;
+}
+
+export type ClaimOutcome =
+  | { kind: 'new'; id: number }
+  | { kind: 'retransmission'; id: number; response?: ReplayableResponse | undefined }
+  | { kind: 'duplicate'; id: number };
+
+/** The ledger as the pipeline needs it; LedgerReader implements it behind the circuit breaker. */
+export interface LedgerPort {
+  lookupByCard(pan: string): Promise<ParticipantLookup>;
+  lookupByAccount(account: string): Promise<ParticipantLookup>;
+}
+
+/** Duplicate detection across instances, keyed on (32, 11, 7, 41). */
+export interface TransactionKeyPort {
+  claim(key: TransactionKey, requestDigest: Buffer, mti: string): Promise<ClaimOutcome>;
+  recordResponse(id: number, response: ReplayableResponse): void;
+  awaitResponse(id: number, timeoutMs: number): Promise<ReplayableResponse | undefined>;
+  markReversed(originalKey: TransactionKey, reversalRef: string): Promise<{ found: boolean; id?: number | undefined }>;
+}
+
+export interface SwitchServices {
+  readonly ledger: LedgerPort;
+  readonly transactionKeys: TransactionKeyPort;
+  /** HMAC key for request digests (never a plain hash: a request holds a PAN). */
+  readonly digestKey: Buffer;
+  readonly ledgerTimeoutMs: number;
+  readonly log: Logger;
+}
+
+/**
+ * The context a request travels through the pipeline with (jPOS's Context): each step reads what the
+ * earlier ones left and either lets it go on or sets a response code, which ends the chain.
+ */
+export class Transaction {
+  request: IsoMessage | undefined;
+  responseCode: ResponseCode | undefined;
+  kind: JournalKind = 'request';
+  lookup: ParticipantLookup | undefined;
+  txnKeyId: number | undefined;
+  /** Set for a retransmission: the original's answer, sent again. */
+  replay: ReplayableResponse | undefined;
+  /** Why the transaction was refused or failed, for the log line (never card data). */
+  note: string | undefined;
+
+  constructor(
+    readonly session: Session,
+    readonly packager: Packager,
+    readonly raw: Buffer,
+    readonly receivedAt = new Date(),
+    readonly startedNs = process.hrtime.bigint(),
+  ) {}
+
+  /** Ends the chain with a response code. */
+  refuse(code: ResponseCode, note?: string): void {
+    this.responseCode = code;
+    if (note !== undefined) this.note = note;
+  }
+}
+
+/** A participant: one small step of the pipeline. */
+export type Step = (tx: Transaction, services: SwitchServices) => void | Promise<void>;
