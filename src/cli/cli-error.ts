@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/load-config.js';
 import { Iso8583Error, ProfileError } from '../iso8583/index.js';
 
 /** Exit status for bad input (the data or the arguments), as opposed to 1 for a failure of the switch. */
@@ -14,6 +15,7 @@ export class CliError extends Error {
 /** One line naming what went wrong, with the codec's field number and offset when it has them. */
 export function describeError(error: unknown): { line: string; exitCode: number } {
   if (error instanceof Iso8583Error) return { line: `error: ${error.message} (${error.code})`, exitCode: EXIT_BAD_INPUT };
+  if (error instanceof ConfigError) return { line: `error: ${error.message}`, exitCode: EXIT_BAD_INPUT };
   if (error instanceof ProfileError) return { line: `error: ${error.message}`, exitCode: EXIT_BAD_INPUT };
   if (error instanceof CliError) return { line: `error: ${error.message}`, exitCode: error.exitCode };
   return { line: `error: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 };

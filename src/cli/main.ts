@@ -1,12 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './cli-error.js';
+import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
+import { registerServeCommand } from './serve-command.js';
 
 function buildProgram(): Command {
   const program = new Command('jht-switch')
     .description('ISO 8583 switch for BPJS Ketenagakerjaan JHT balance inquiries at partner banks\' ATMs')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
+  registerServeCommand(program);
+  registerAtmCommand(program);
   registerCodecCommands(program);
   return program;
 }

@@ -1,7 +1,7 @@
 import { IsoMessage } from '../iso8583/index.js';
 import { additionalAmounts, participantData } from './balance-fields.js';
 import { Field, ResponseCode, responseMti } from './iso-codes.js';
-import type { ReplayableResponse, Transaction } from './transaction.js';
+import type { StoredResponse, Transaction } from './transaction.js';
 
 /** Fields an inquiry or reversal answer echoes as received (CONTRACT), those present. */
 const ECHOED_BY_FINANCIAL = [
@@ -18,13 +18,13 @@ function echoedFields(mti: string): readonly number[] {
 }
 
 /** The part of an answer that is not an echo: stored for retransmissions. */
-export function replayableOf(tx: Transaction): ReplayableResponse {
+export function replayableOf(tx: Transaction): StoredResponse {
   const lookup = tx.lookup;
   if (tx.responseCode !== ResponseCode.Approved || lookup?.kind !== 'found') return { responseCode: tx.responseCode! };
   return {
     responseCode: ResponseCode.Approved,
     additionalAmounts: additionalAmounts(lookup.balanceSen),
-    participantData: participantData(lookup.kpj, lookup.name, lookup.asOf),
+    additionalData: participantData(lookup.kpj, lookup.name, lookup.asOf),
   };
 }
 
@@ -42,6 +42,6 @@ export function buildResponse(tx: Transaction): IsoMessage {
   const answer = tx.replay ?? replayableOf(tx);
   response.set(Field.ResponseCode, answer.responseCode);
   if (answer.additionalAmounts !== undefined) response.set(Field.AdditionalAmounts, answer.additionalAmounts);
-  if (answer.participantData !== undefined) response.set(Field.ParticipantData, answer.participantData);
+  if (answer.additionalData !== undefined) response.set(Field.ParticipantData, answer.additionalData);
   return response;
 }

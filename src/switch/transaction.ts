@@ -1,41 +1,9 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
-import type { JournalKind } from '../journal/journal-entry.js';
+import type { ClaimResult, JournalKind, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
+import type { ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ResponseCode } from './iso-codes.js';
 import type { Session } from './session.js';
-
-/** What a participant lookup found: one ledger round trip joins link, participant and balance. */
-export type ParticipantLookup =
-  | { kind: 'not-linked' }
-  | {
-      kind: 'found';
-      kpj: string;
-      name: string;
-      membershipStatus: string;
-      linkStatus: string;
-      balanceSen: bigint;
-      /** YYYYMMDD */
-      asOf: string;
-    };
-
-/** The stored part of an answer: what a retransmission gets again (the echoed fields come from the request). */
-export interface ReplayableResponse {
-  responseCode: string;
-  additionalAmounts?: string | undefined;
-  participantData?: string | undefined;
-}
-
-export interface TransactionKey {
-  acquirerId: string;
-  stan: string;
-  transmissionAt: string;
-  terminalId: string;
-}
-
-export type ClaimOutcome =
-  | { kind: 'new'; id: number }
-  | { kind: 'retransmission'; id: number; response?: ReplayableResponse | undefined }
-  | { kind: 'duplicate'; id: number };
 
 /** The ledger as the pipeline needs it; LedgerReader implements it behind the circuit breaker. */
 export interface LedgerPort {
@@ -45,11 +13,13 @@ export interface LedgerPort {
 
 /** Duplicate detection across instances, keyed on (32, 11, 7, 41). */
 export interface TransactionKeyPort {
-  claim(key: TransactionKey, requestDigest: Buffer, mti: string): Promise<ClaimOutcome>;
-  recordResponse(id: number, response: ReplayableResponse): void;
-  awaitResponse(id: number, timeoutMs: number): Promise<ReplayableResponse | undefined>;
-  markReversed(originalKey: TransactionKey, reversalRef: string): Promise<{ found: boolean; id?: number | undefined }>;
+  claim(key: TransactionKey, requestDigest: Buffer, mti: string): Promise<ClaimResult>;
+  recordResponse(id: number, response: StoredResponse): void;
+  awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined>;
+  markReversed(originalKey: TransactionKey, reversalRef: string): Promise<ReversalMark>;
 }
+
+export type { ParticipantLookup, StoredResponse, TransactionKey };
 
 export interface SwitchServices {
   readonly ledger: LedgerPort;
@@ -71,7 +41,7 @@ export class Transaction {
   lookup: ParticipantLookup | undefined;
   txnKeyId: number | undefined;
   /** Set for a retransmission: the original's answer, sent again. */
-  replay: ReplayableResponse | undefined;
+  replay: StoredResponse | undefined;
   /** Why the transaction was refused or failed, for the log line (never card data). */
   note: string | undefined;
 

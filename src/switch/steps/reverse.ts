@@ -1,3 +1,4 @@
+import { originalKeyOf } from '../../journal/index.js';
 import { Field, ResponseCode } from '../iso-codes.js';
 import type { Step } from '../transaction.js';
 
@@ -13,16 +14,18 @@ export const reverse: Step = async (tx, services) => {
   if (original === undefined || !request.has(Field.Stan) || !request.has(Field.TerminalId) || !request.has(Field.TransmissionDateTime)) {
     return tx.refuse(ResponseCode.FormatError, 'a reversal needs fields 7, 11, 41 and 90');
   }
-  const acquirer = request.get(Field.AcquirerId)!;
-  const originalKey = {
-    acquirerId: acquirer,
-    stan: original.slice(4, 10),
-    transmissionAt: original.slice(10, 20),
+  const originalKey = originalKeyOf({
+    field90: original,
+    acquirerId: request.get(Field.AcquirerId)!,
     terminalId: request.get(Field.TerminalId)!,
-  };
+  });
+  // Field 90 may name the original's acquirer: a partner can only reverse its own transactions.
+  if (!tx.session.ownsAcquirer(originalKey.acquirerId.replace(/^0+(?=.)/, ''))) {
+    return tx.refuse(ResponseCode.AcquirerNotPermitted, 'field 90 names another partner\'s acquirer');
+  }
   const reversalRef = `${request.mti}:${request.get(Field.Stan)}:${request.get(Field.TransmissionDateTime)}`;
   const marked = await services.transactionKeys.markReversed(originalKey, reversalRef);
-  tx.txnKeyId = marked.id;
-  if (!marked.found) tx.note = 'original not found';
+  if (marked.found) tx.txnKeyId = marked.id;
+  else tx.note = 'original not found';
   tx.responseCode = ResponseCode.Approved;
 };

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../observability/logger.js';
+import { startSwitch } from '../switch/jht-switch.js';
+import { parsePort } from './options.js';
+
+/** A repeated signal forces exit only when it comes this long after the first. */
+const FORCE_AFTER_MS = 2_000;
+
+interface ServeOptions {
+  config?: string;
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  seedDemo?: boolean;
+  pretty?: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the switch (embedded PostgreSQL with the demo data unless DATABASE_URL is set)')
+    .option('-c, --config <file>', 'partner/switch configuration, JSON or YAML (or JHT_CONFIG)')
+    .option('--host <host>', 'shared listener host (default 127.0.0.1)')
+    .option('--port <port>', 'shared listener port (default 8583)', parsePort)
+    .option('--data-dir <dir>', 'embedded PostgreSQL data directory (default .data/postgres)')
+    .option('--seed-demo', 'seed the demo data into the DATABASE_URL database too')
+    .option('--pretty', 'human-readable logs (pino-pretty)')
+    .action(async (options: ServeOptions) => {
+      const config = loadConfig({
+        file: options.config,
+        overrides: { host: options.host, port: options.port, dataDir: options.dataDir, seedDemo: options.seedDemo },
+      });
+      const log = createLogger({ level: config.log.level, pretty: options.pretty ?? config.log.pretty });
+      const running = await startSwitch(config, log);
+      const { host, port } = running.listener;
+      process.stderr.write(
+        `\njht-switch is listening on ${host}:${port} (ISO 8583, 2-byte length header, profile iso87-ascii).\n` +
+          `Try it from another terminal:\n` +
+          `  npx jht-switch atm --port ${port} --pan 6040990000000001       # BUDI SANTOSO, approved\n` +
+          `  npx jht-switch atm --port ${port} --account 1234567890         # the same participant by account\n` +
+          `  npx jht-switch atm --port ${port} --pan 6040990000000092       # not linked: 14\n` +
+          `Stop with Ctrl-C (in-flight requests are answered and journaled first).\n\n`,
+      );
+      await new Promise<void>((resolve) => {
+        let firstSignalAt = 0;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          // Ctrl-C reaches npm, tsx and node alike and wrappers relay it, so one key press can arrive twice:
+          // only a signal repeated after a pause means "stop now".
+          if (firstSignalAt !== 0) {
+            if (Date.now() - firstSignalAt < FORCE_AFTER_MS) return;
+            log.warn({ signal }, 'signal repeated: exiting without finishing the shutdown');
+            process.exit(130);
+          }
+          firstSignalAt = Date.now();
+          log.info({ signal }, 'shutting down');
+          void running.stop().then(resolve, (error: unknown) => {
+            log.error({ err: error }, 'shutdown failed');
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    });
+}
