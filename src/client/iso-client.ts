@@ -82,8 +82,16 @@ export class IsoClient {
 
   /** Sends a request and resolves with its response. */
   request(message: IsoMessage): Promise<IsoMessage> {
+    return this.requestRaw(this.packager.pack(message), message);
+  }
+
+  /**
+   * Sends bytes as they are (tests of malformed requests) and resolves with the response that matches
+   * `matchOn`'s MTI class, field 11 and field 41.
+   */
+  requestRaw(body: Buffer, matchOn: IsoMessage): Promise<IsoMessage> {
+    const message = matchOn;
     const key = `${responseClass(message.mti)}:${message.get(11) ?? ''}:${message.get(41) ?? ''}`;
-    const body = this.packager.pack(message);
     return new Promise<IsoMessage>((resolve, reject) => {
       if (this.pending.has(key)) {
         reject(new Error(`a request with key ${key} is already in flight`));
@@ -115,7 +123,12 @@ export class IsoClient {
       this.unmatched++;
       return;
     }
-    const key = `${message.mti.slice(0, 3)}:${message.get(11) ?? ''}:${message.get(41) ?? ''}`;
+    let key = `${message.mti.slice(0, 3)}:${message.get(11) ?? ''}:${message.get(41) ?? ''}`;
+    // A format-error answer may lack 41 (it could not be decoded): then MTI class and STAN must do.
+    if (!this.pending.has(key) && !message.has(41)) {
+      const prefix = key.slice(0, -1);
+      key = [...this.pending.keys()].find((k) => k.startsWith(prefix)) ?? key;
+    }
     const pending = this.pending.get(key);
     if (!pending) {
       this.unmatched++;

@@ -9,6 +9,8 @@ import type { Session } from './session.js';
 export interface LedgerPort {
   lookupByCard(pan: string): Promise<ParticipantLookup>;
   lookupByAccount(account: string): Promise<ParticipantLookup>;
+  /** The circuit breaker's state: while open the database is known to be away. */
+  readonly state: 'closed' | 'open' | 'half-open';
 }
 
 /** Duplicate detection across instances, keyed on (32, 11, 7, 41). */

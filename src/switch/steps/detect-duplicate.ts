@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { LedgerUnavailableError } from '../../ledger/index.js';
 import { Field, ResponseCode } from '../iso-codes.js';
 import type { Step, Transaction, TransactionKey } from '../transaction.js';
 
@@ -23,12 +24,34 @@ export function requestDigestOf(tx: Transaction, key: Buffer): Buffer {
   return createHmac('sha256', key).update(tx.packager.pack(canonical)).digest();
 }
 
+/** The claim shares the ledger's time budget; a database failure behind it is the ledger being unavailable. */
+async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LedgerUnavailableError('timeout', 'duplicate check')), budgetMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (error) {
+    if (error instanceof LedgerUnavailableError) throw error;
+    throw new LedgerUnavailableError('database-error', 'duplicate check', { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Claims the transaction key in the shared database. A byte-identical repeat gets the original answer
  * (journaled as a retransmission, not processed twice); the same key with other content gets 94.
  */
 export const detectDuplicate: Step = async (tx, services) => {
-  const claim = await services.transactionKeys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti);
+  // The keys live in the ledger's database: when the breaker says it is away, answer 91 now rather than
+  // wait for a connection that will not come.
+  if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
+  const claim = await withinBudget(
+    services.transactionKeys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti),
+    services.ledgerTimeoutMs,
+  );
   tx.txnKeyId = claim.id;
   if (claim.kind === 'new') return;
   if (claim.kind === 'duplicate') {
