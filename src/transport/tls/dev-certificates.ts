@@ -1,0 +1,113 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+
+/**
+ * Throwaway certificates for tests and local development (`npm run certs`): a CA, server certificates
+ * and partner client certificates whose CN is the partner id. Never for production keys.
+ *
+ * Keys come from node:crypto (native, milliseconds) rather than forge's pure-JS RSA generator (seconds
+ * per key on a small machine); forge only assembles and signs the X.509 structures.
+ */
+
+export interface PemKeyPair {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface CertificateAuthority extends PemKeyPair {
+  readonly commonName: string;
+}
+
+export interface IssueOptions {
+  readonly commonName: string;
+  /** Server certificates carry serverAuth and the names below; client certificates carry clientAuth. */
+  readonly usage: 'server' | 'client';
+  /** Subject alternative names: IP addresses (127.0.0.1, ::1) and DNS names. */
+  readonly altNames?: readonly string[];
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+  readonly organization?: string;
+}
+
+const DAY_MS = 86_400_000;
+const DEFAULT_VALIDITY_DAYS = 825;
+
+function newKeyPair(bits: number): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey; keyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: bits,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return {
+    publicKey: forge.pki.publicKeyFromPem(publicKey),
+    privateKey: forge.pki.privateKeyFromPem(privateKey),
+    keyPem: privateKey,
+  };
+}
+
+/** A positive serial: the high bit cleared so DER does not read it as negative. */
+function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f;
+  return bytes.toString('hex');
+}
+
+function subject(commonName: string, organization: string | undefined): forge.pki.CertificateField[] {
+  const attrs: forge.pki.CertificateField[] = [{ name: 'commonName', value: commonName }];
+  if (organization !== undefined) attrs.push({ name: 'organizationName', value: organization });
+  return attrs;
+}
+
+function altName(name: string): { type: number; ip?: string; value?: string } {
+  // GeneralName tags: 2 = dNSName, 7 = iPAddress.
+  return isIP(name) !== 0 ? { type: 7, ip: name } : { type: 2, value: name };
+}
+
+export function createCertificateAuthority(
+  commonName = 'jht-switch dev CA',
+  options: { notBefore?: Date; notAfter?: Date } = {},
+): CertificateAuthority {
+  const keys = newKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
+  cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + DEFAULT_VALIDITY_DAYS * DAY_MS);
+  const name = subject(commonName, 'jht-switch development');
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { commonName, certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
+}
+
+export function issueCertificate(ca: CertificateAuthority, options: IssueOptions): PemKeyPair {
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const keys = newKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serialNumber();
+  cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
+  cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + DEFAULT_VALIDITY_DAYS * DAY_MS);
+  cert.setSubject(subject(options.commonName, options.organization));
+  cert.setIssuer(caCert.subject.attributes);
+  const extensions: object[] = [
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: options.usage === 'server', clientAuth: options.usage === 'client' },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ];
+  if (options.altNames !== undefined && options.altNames.length > 0) {
+    extensions.push({ name: 'subjectAltName', altNames: options.altNames.map(altName) });
+  }
+  cert.setExtensions(extensions);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
+}
