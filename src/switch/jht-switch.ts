@@ -97,6 +97,9 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     maxFrameBytes: config.transport.maxFrameBytes,
     idleTimeoutMs: config.transport.idleTimeoutMs,
     maxGarbageFrames: config.transport.maxGarbageFrames,
+    // The partner is known only after accept; the listener reads up to the most generous partner's limit.
+    maxInFlight: Math.max(...shared.map(({ partner }) => partner.limits.maxInFlight)),
+    maxConnections: shared.reduce((sum, { partner }) => sum + partner.limits.maxConnections, 0),
     allowList: shared.flatMap(({ partner }) => partner.allowFrom),
     logger: log,
     onConnection(connection) {

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
+import { IsoClient } from '../../src/client/iso-client.js';
+import { getTestDatabase } from '../support/database.js';
+import { uniqueStan } from '../support/switch-harness.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts `jht-switch serve` as its own process and resolves once it listens. */
+async function startSwitchProcess(configFile: string, databaseUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', configFile], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`switch did not start:\n${output}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"switch listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => { if (process.env.DEBUG_CHILD) process.stderr.write(chunk); });
+    child.on('exit', (code) => reject(new Error(`switch exited with ${code}:\n${output}`)));
+  });
+  return child;
+}
+
+describe('switch: SIGTERM with requests in flight', function () {
+  this.timeout(120_000);
+
+  it('answers and journals every one of 100 in-flight inquiries, then exits 0', async () => {
+    const db = await getTestDatabase();
+    const o = db.pool.options;
+    const databaseUrl = o.connectionString ??
+      `postgresql://${o.user}:${encodeURIComponent(String(o.password ?? ''))}@${o.host}:${o.port}/${o.database}`;
+    const port = await freePort();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'jht-shutdown-'));
+    const configFile = path.join(dir, 'switch.json');
+    // A generous ledger budget: the test holds the ledger back on purpose to keep requests in flight.
+    await writeFile(configFile, JSON.stringify({ listen: { host: '127.0.0.1', port }, ledger: { timeoutMs: 10_000 }, log: { level: 'info' } }));
+    const child = await startSwitchProcess(configFile, databaseUrl);
+    const lock = await db.pool.connect();
+    try {
+      const atm = await IsoClient.connect({ port, timeoutMs: 30_000 });
+      expect((await atm.request(networkRequest(uniqueStan(), '001'))).get(39)).to.equal('00');
+
+      // Hold the balances table so every inquiry waits inside the switch.
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE jht_balance IN ACCESS EXCLUSIVE MODE');
+      const stans = Array.from({ length: 100 }, () => uniqueStan());
+      const answers = Promise.all(stans.map((stan) =>
+        atm.request(balanceInquiry({ stan, acquirerId: '99901', terminalId: 'ATMSTOP1', pan: '6040990000000001' }))));
+
+      // All 100 claimed (so read and in the pipeline) before the signal.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const { rows } = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM txn_key WHERE terminal_id = $1 AND stan = ANY($2)', ['ATMSTOP1', stans]);
+        if (Number(rows[0]!.n) === 100) break;
+        if (Date.now() > deadline) throw new Error(`only ${rows[0]!.n} requests reached the switch`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      await lock.query('COMMIT');
+
+      const codes = (await answers).map((a) => a.get(39));
+      expect(codes).to.deep.equal(stans.map(() => '00'));
+      expect(await exited).to.equal(0);
+      const { rows } = await db.pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM journal WHERE terminal_id = $1 AND stan = ANY($2) AND response_code = '00'", ['ATMSTOP1', stans]);
+      expect(Number(rows[0]!.n)).to.equal(100);
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      lock.release();
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
