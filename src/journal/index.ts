@@ -1,0 +1,12 @@
+export { JournalError } from './errors.js';
+export type { JournalErrorCode } from './errors.js';
+export { maskPan } from './mask.js';
+export { requestDigest } from './request-digest.js';
+export { JournalWriter } from './journal-writer.js';
+export type { JournalWriterOptions } from './journal-writer.js';
+export type { JournalEntry, JournalKind } from './journal-entry.js';
+export { TransactionKeyStore } from './transaction-keys.js';
+export type { TransactionKeyStoreOptions } from './transaction-keys.js';
+export { originalKeyOf, parseOriginalDataElements } from './transaction-key.js';
+export type { ClaimResult, OriginalDataElements, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
+export type { SqlClient } from './sql-client.js';

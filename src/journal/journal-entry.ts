@@ -1,0 +1,51 @@
+/**
+ * What the journal records about a message. `request` is an inquiry processed normally; the others say
+ * why it was not: answered from a previous response, refused as a duplicate (94), and so on.
+ */
+export type JournalKind =
+  | 'request'
+  | 'retransmission'
+  | 'duplicate'
+  | 'reversal'
+  | 'network'
+  | 'format-error'
+  /** Decoded but never answered (e.g. the connection closed first, or the switch shut down). */
+  | 'unanswered';
+
+/** One request/response pair, as the switch hands it to `JournalWriter.record`. */
+export interface JournalEntry {
+  kind: JournalKind;
+  partnerId?: string | undefined;
+  requestMti?: string | undefined;
+  responseMti?: string | undefined;
+  /** Field 11. */
+  stan?: string | undefined;
+  /** Field 7, MMDDhhmmss as sent. */
+  transmissionAt?: string | undefined;
+  /** Field 41. */
+  terminalId?: string | undefined;
+  /** Field 37, retrieval reference number. */
+  rrn?: string | undefined;
+  /** Field 32. */
+  acquirerId?: string | undefined;
+  /**
+   * Field 2, clear or already masked: `record` masks it (first 6 + last 4) before it is even queued,
+   * so the clear value is never held by the writer, let alone written.
+   */
+  pan?: string | undefined;
+  /** Field 3. */
+  processingCode?: string | undefined;
+  /** Field 39 of the response. */
+  responseCode?: string | undefined;
+  receivedAt: Date;
+  respondedAt?: Date | undefined;
+  /** Receive-to-send time, measured with a monotonic clock (process.hrtime). */
+  latencyMicros?: number | undefined;
+  /**
+   * The `txn_key` row this message was matched to: the id `claim` returned for a request, the original's
+   * for a retransmission or a duplicate, the one `markReversed` found for a reversal.
+   */
+  txnKeyId?: number | undefined;
+  connectionId?: string | undefined;
+  remoteAddress?: string | undefined;
+}

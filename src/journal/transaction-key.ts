@@ -1,0 +1,90 @@
+import { JournalError } from './errors.js';
+
+/** What ISO 8583 uses to recognise a repeat: fields 32, 11, 7 and 41 of the request. */
+export interface TransactionKey {
+  /** Field 32, acquiring institution ID. */
+  acquirerId: string;
+  /** Field 11, STAN. */
+  stan: string;
+  /** Field 7, transmission date and time, MMDDhhmmss as sent. */
+  transmissionAt: string;
+  /** Field 41, card acceptor terminal ID, padding included. */
+  terminalId: string;
+}
+
+/**
+ * The part of a response that a retransmission cannot rebuild from its own request: the echoed fields
+ * (2, 3, 4, 7, 11, …) come from the retransmitted request, which is byte-identical by definition.
+ */
+export interface StoredResponse {
+  /** Field 39. */
+  responseCode: string;
+  /** Field 54, additional amounts (the balances), when the response carries it. */
+  additionalAmounts?: string | undefined;
+  /** Field 48, additional data (KPJ number, name, as-of date), when the response carries it. */
+  additionalData?: string | undefined;
+}
+
+export type ClaimResult =
+  /** First time this key is seen: process the request, then `recordResponse(id, …)`. */
+  | { kind: 'new'; id: number }
+  /**
+   * Same key, same content: answer with `response` again. `response` is undefined while the original is
+   * still being processed (here or on another instance): `awaitResponse(id, …)` waits for it.
+   */
+  | { kind: 'retransmission'; id: number; response: StoredResponse | undefined }
+  /** Same key, different content: answer 94. `id` is the original's. */
+  | { kind: 'duplicate'; id: number };
+
+export type ReversalMark =
+  | { found: false }
+  /** `alreadyReversed`: an earlier advice (0420, or a 0421 repeat) marked it first; the mark is kept. */
+  | { found: true; id: number; alreadyReversed: boolean };
+
+/**
+ * Field 32 is LLVAR ("99901") but field 90 carries the acquirer zero-padded to 11 digits ("00000099901"),
+ * so keys are stored without leading zeros: both spellings name the same institution.
+ */
+export function normaliseKey(key: TransactionKey): TransactionKey {
+  return {
+    acquirerId: key.acquirerId.replace(/^0+(?=.)/, ''),
+    stan: key.stan,
+    transmissionAt: key.transmissionAt,
+    terminalId: key.terminalId,
+  };
+}
+
+/** Field 90 (n42): what a reversal advice says about the transaction it reverses. */
+export interface OriginalDataElements {
+  mti: string;
+  stan: string;
+  transmissionAt: string;
+  /** Zero-padded to 11 digits as sent; all zeros when the sender left it out. */
+  acquirerId: string;
+  forwardingId: string;
+}
+
+const FIELD_90 = /^(\d{4})(\d{6})(\d{10})(\d{11})(\d{11})$/;
+
+export function parseOriginalDataElements(field90: string): OriginalDataElements {
+  const match = FIELD_90.exec(field90);
+  if (!match) throw new JournalError('JOURNAL_BAD_ORIGINAL_DATA', 'field 90 must be 42 digits');
+  const [, mti, stan, transmissionAt, acquirerId, forwardingId] = match as unknown as [string, string, string, string, string, string];
+  return { mti, stan, transmissionAt, acquirerId, forwardingId };
+}
+
+/**
+ * The key of the transaction a reversal advice (0420/0421) names: 11 and 7 from its field 90, the
+ * acquirer from field 90 too unless the sender zeroed it (then the advice's own field 32), and field 41
+ * from the advice itself, since field 90 does not carry the terminal and a reversal comes from the same one.
+ */
+export function originalKeyOf(advice: { field90: string; acquirerId: string; terminalId: string }): TransactionKey {
+  const original = parseOriginalDataElements(advice.field90);
+  const acquirerGiven = /[1-9]/.test(original.acquirerId);
+  return {
+    acquirerId: acquirerGiven ? original.acquirerId : advice.acquirerId,
+    stan: original.stan,
+    transmissionAt: original.transmissionAt,
+    terminalId: advice.terminalId,
+  };
+}

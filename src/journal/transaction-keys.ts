@@ -1,0 +1,277 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../observability/logger.js';
+import { BatchQueue } from './batch-queue.js';
+import { ClaimBatcher } from './claim-batcher.js';
+import { commitMode } from './commit-mode.js';
+import { describeDatabaseError } from './database-errors.js';
+import type { SqlClient } from './sql-client.js';
+import { normaliseKey } from './transaction-key.js';
+import type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
+
+export interface TransactionKeyStoreOptions {
+  /** Identifies this switch process on the rows it creates. */
+  instanceId: string;
+  logger: Logger;
+  /** Keys per claim statement (default 256). */
+  maxClaimBatchSize?: number;
+  /** Claim statements out at once; more claims wait and join the next batch (default 2). */
+  maxClaimBatchesInFlight?: number;
+  /** Answers are stored in batches at most this far apart (default 5 ms); until then they are served from memory. */
+  responseFlushIntervalMs?: number;
+  /** How often `awaitResponse` looks at the database for an original owned by another instance (default 20 ms). */
+  responsePollIntervalMs?: number;
+  /** Wait for the WAL flush on claims and stored answers (default false: see commit-mode.ts). */
+  synchronousCommit?: boolean;
+  /**
+   * A claim won here and neither answered nor abandoned after this long is abandoned, with a warning
+   * (default 60 s): a pipeline path that forgets recordResponse must not grow memory forever.
+   */
+  unansweredTimeoutMs?: number;
+}
+
+interface ResponseUpdate {
+  id: number;
+  response: StoredResponse;
+  respondedAt: string;
+}
+
+type Waiter = (response: StoredResponse | undefined) => void;
+
+interface Unanswered {
+  claimedAt: number;
+  waiters: Waiter[];
+}
+
+// First answer wins: a late second recordResponse for the same id must not rewrite what was replayed.
+const storeResponses = (commit: string): string => `
+UPDATE txn_key t
+SET response_code = u.code, response_54 = u.f54, response_48 = u.f48, responded_at = u.at
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(id, code, f54, f48, at)${commit}
+WHERE t.id = u.id AND t.response_code IS NULL`;
+
+const READ_RESPONSE = 'SELECT response_code, response_54, response_48 FROM txn_key WHERE id = $1';
+
+// Keeps the first reversal's mark: a 0421 repeat must not move reversed_at or replace the reference.
+const MARK_REVERSED = `
+WITH target AS (
+  SELECT id, reversed_at FROM txn_key
+  WHERE acquirer_id = $1 AND stan = $2 AND transmission_at = $3 AND terminal_id = $4
+  FOR UPDATE
+)
+UPDATE txn_key t
+SET reversed_at = coalesce(target.reversed_at, now()), reversal_ref = coalesce(t.reversal_ref, $5)
+FROM target WHERE t.id = target.id
+RETURNING t.id, target.reversed_at IS NOT NULL AS already_reversed`;
+
+const PRUNE = `
+DELETE FROM txn_key WHERE id IN (SELECT id FROM txn_key WHERE created_at < $1 LIMIT $2)`;
+
+/**
+ * Duplicate detection for ISO 8583 requests, shared by every switch instance on one database. A request's
+ * key (32, 11, 7, 41) is claimed before it is processed; the first claim wins and processes it, a later
+ * claim with the same content is a retransmission (replay the stored answer), with other content a
+ * duplicate (94). Concurrent claims share one INSERT statement (see ClaimBatcher).
+ */
+export class TransactionKeyStore {
+  private readonly claims: ClaimBatcher;
+  private readonly responses: BatchQueue<ResponseUpdate>;
+  private readonly log: Logger;
+  private readonly pollIntervalMs: number;
+  private readonly storeResponsesSql: string;
+  /** Claims this instance won and has not answered yet, with whoever waits for the answer. */
+  private readonly unanswered = new Map<number, Unanswered>();
+  private readonly unansweredTimeoutMs: number;
+  private readonly sweeper: NodeJS.Timeout;
+  /** Answers given here that may not be in the database yet (their UPDATE is batched). */
+  private readonly unsaved = new Map<number, StoredResponse>();
+
+  constructor(
+    private readonly client: SqlClient,
+    options: TransactionKeyStoreOptions,
+  ) {
+    this.log = options.logger;
+    this.pollIntervalMs = options.responsePollIntervalMs ?? 20;
+    this.unansweredTimeoutMs = options.unansweredTimeoutMs ?? 60_000;
+    this.sweeper = setInterval(() => this.abandonForgotten(), Math.max(10, this.unansweredTimeoutMs / 2));
+    this.sweeper.unref();
+    const synchronousCommit = options.synchronousCommit ?? false;
+    this.storeResponsesSql = storeResponses(commitMode(synchronousCommit));
+    this.claims = new ClaimBatcher(client, {
+      instanceId: options.instanceId,
+      maxBatchSize: options.maxClaimBatchSize ?? 256,
+      maxBatchesInFlight: options.maxClaimBatchesInFlight ?? 2,
+      synchronousCommit,
+    });
+    this.responses = new BatchQueue<ResponseUpdate>({
+      name: 'txn-key-responses',
+      write: (batch) => this.storeResponses(batch),
+      flushIntervalMs: options.responseFlushIntervalMs ?? 5,
+      maxBatchSize: 500,
+      capacity: 100_000,
+      highWaterMark: 50_000,
+      retryInitialDelayMs: 50,
+      retryMaxDelayMs: 2_000,
+      logger: options.logger,
+    });
+  }
+
+  /**
+   * Claims a request's key. `requestDigest` comes from requestDigest() over the request with its MTI
+   * repeat digit normalised. Rejects with JOURNAL_STORE_UNAVAILABLE when the database cannot be reached.
+   */
+  async claim(key: TransactionKey, requestDigest: Buffer, mti: string): Promise<ClaimResult> {
+    const row = await this.claims.submit(normaliseKey(key), requestDigest, mti);
+    if (row.created) {
+      this.unanswered.set(row.id, { claimedAt: Date.now(), waiters: [] });
+      return { kind: 'new', id: row.id };
+    }
+    if (!row.digest.equals(requestDigest)) return { kind: 'duplicate', id: row.id };
+    return { kind: 'retransmission', id: row.id, response: row.response ?? this.unsaved.get(row.id) };
+  }
+
+  /**
+   * Stores the answer to a claim this instance won, for future retransmissions, and wakes those already
+   * waiting for it. Returns at once; the database write is batched.
+   */
+  recordResponse(id: number, response: StoredResponse): void {
+    const pending = this.unanswered.get(id);
+    this.unanswered.delete(id);
+    this.unsaved.set(id, response);
+    if (!this.responses.push({ id, response, respondedAt: new Date().toISOString() })) this.unsaved.delete(id);
+    if (pending) for (const wake of pending.waiters) wake(response);
+  }
+
+  /**
+   * Gives up on a claim this instance won but will never answer (connection gone, shutdown): whoever waits
+   * for its answer is told there is none. A later retransmission stays a retransmission with no stored
+   * answer, which `awaitResponse` reports after its timeout.
+   */
+  abandon(id: number): void {
+    const pending = this.unanswered.get(id);
+    this.unanswered.delete(id);
+    if (pending) for (const wake of pending.waiters) wake(undefined);
+  }
+
+  /**
+   * The answer to an original that was still in flight when its retransmission was claimed; undefined if
+   * none came within `timeoutMs`. Waits in memory when the original is being processed here, otherwise
+   * polls the row (the original's instance writes its answer within a few milliseconds). Never rejects.
+   */
+  awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined> {
+    const known = this.unsaved.get(id);
+    if (known) return Promise.resolve(known);
+    const pending = this.unanswered.get(id);
+    if (pending) {
+      return new Promise((resolve) => {
+        const wake: Waiter = (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        };
+        const timer = setTimeout(() => {
+          const index = pending.waiters.indexOf(wake);
+          if (index >= 0) pending.waiters.splice(index, 1);
+          resolve(undefined);
+        }, timeoutMs);
+        pending.waiters.push(wake);
+      });
+    }
+    return this.pollResponse(id, timeoutMs);
+  }
+
+  /**
+   * Marks the original of a reversal advice (0420/0421), found by its key (see originalKeyOf for building
+   * it from field 90). `reversalRef` says which advice did it, e.g. the advice's own field 37.
+   */
+  async markReversed(originalKey: TransactionKey, reversalRef: string): Promise<ReversalMark> {
+    const key = normaliseKey(originalKey);
+    const result = await this.client.query<{ id: string | bigint; already_reversed: boolean }>(MARK_REVERSED, [
+      key.acquirerId, key.stan, key.transmissionAt, key.terminalId, reversalRef,
+    ]);
+    const row = result.rows[0];
+    if (!row) return { found: false };
+    return { found: true, id: Number(row.id), alreadyReversed: row.already_reversed };
+  }
+
+  /**
+   * Deletes keys created before `cutoff`, a chunk at a time; returns how many. Field 7 has no year, so a
+   * key kept long enough would match a new request a year later: run this daily with a cutoff of days.
+   */
+  async pruneCreatedBefore(cutoff: Date, chunkSize = 10_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = (await this.client.query(PRUNE, [cutoff.toISOString(), chunkSize])).rowCount ?? 0;
+      total += deleted;
+      if (deleted < chunkSize) return total;
+    }
+  }
+
+  /**
+   * Claims won here and neither answered nor abandoned (a metrics gauge). It should follow the number of
+   * requests in flight; if it only grows, the pipeline misses a recordResponse/abandon on some path.
+   */
+  get unansweredClaims(): number {
+    return this.unanswered.size;
+  }
+
+  /** Answers recorded but not yet stored (a metrics gauge). */
+  get pendingResponses(): number {
+    return this.responses.depth;
+  }
+
+  /** Stores every answer recorded so far. */
+  flush(): Promise<void> {
+    return this.responses.flush();
+  }
+
+  /** Stores every answer recorded so far, retrying for up to `timeoutMs`, and stops accepting new ones. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const id of [...this.unanswered.keys()]) this.abandon(id);
+    await this.responses.close(timeoutMs);
+  }
+
+  private abandonForgotten(): void {
+    const cutoff = Date.now() - this.unansweredTimeoutMs;
+    let forgotten = 0;
+    for (const [id, pending] of this.unanswered) {
+      if (pending.claimedAt > cutoff) break; // insertion order is claim order
+      this.abandon(id);
+      forgotten++;
+    }
+    if (forgotten > 0) {
+      this.log.warn({ forgotten, timeoutMs: this.unansweredTimeoutMs }, 'claims neither answered nor abandoned: abandoned');
+    }
+  }
+
+  private async storeResponses(batch: readonly ResponseUpdate[]): Promise<void> {
+    await this.client.query(this.storeResponsesSql, [
+      batch.map((u) => u.id),
+      batch.map((u) => u.response.responseCode),
+      batch.map((u) => u.response.additionalAmounts ?? null),
+      batch.map((u) => u.response.additionalData ?? null),
+      batch.map((u) => u.respondedAt),
+    ]);
+    for (const update of batch) {
+      if (this.unsaved.get(update.id) === update.response) this.unsaved.delete(update.id);
+    }
+  }
+
+  private async pollResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const row = (await this.client.query<{ response_code: string | null; response_54: string | null; response_48: string | null }>(
+          READ_RESPONSE, [id],
+        )).rows[0];
+        if (row?.response_code != null) {
+          return { responseCode: row.response_code, additionalAmounts: row.response_54 ?? undefined, additionalData: row.response_48 ?? undefined };
+        }
+      } catch (error) {
+        this.log.warn({ error: describeDatabaseError(error), txnKeyId: id }, 'polling for an original answer failed');
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return undefined;
+      await sleep(Math.min(this.pollIntervalMs, remaining));
+    }
+  }
+}

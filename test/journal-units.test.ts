@@ -1,0 +1,187 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { createLogger } from '../src/observability/logger.js';
+import { BatchQueue } from '../src/journal/batch-queue.js';
+import { JournalError } from '../src/journal/errors.js';
+import { maskPan } from '../src/journal/mask.js';
+import { requestDigest } from '../src/journal/request-digest.js';
+import { normaliseKey, originalKeyOf, parseOriginalDataElements } from '../src/journal/transaction-key.js';
+
+/** A logger whose JSON lines the test can read back. */
+function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination });
+  return {
+    logger,
+    lines: () => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+function sqlError(code: string): Error {
+  return Object.assign(new Error(`sql ${code}`), { code });
+}
+
+describe('journal: maskPan', () => {
+  it('keeps the first 6 and the last 4 of a 16-digit PAN', () => {
+    expect(maskPan('6040990000000001')).to.equal('604099******0001');
+    expect(maskPan('6040990000000019')).to.equal('604099******0019');
+  });
+
+  it('keeps only the last 4 of a PAN shorter than 13', () => {
+    expect(maskPan('123456789012')).to.equal('********9012');
+    expect(maskPan('12345')).to.equal('*2345');
+    expect(maskPan('1234')).to.equal('****');
+    expect(maskPan('')).to.equal('');
+  });
+
+  it('is idempotent and never leaves 7 clear digits in a row', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{0,19}$/), (pan) => {
+        const masked = maskPan(pan);
+        expect(masked).to.have.length(pan.length);
+        expect(maskPan(masked)).to.equal(masked);
+        expect(masked).not.to.match(/[0-9]{7}/);
+      }),
+    );
+  });
+});
+
+describe('journal: requestDigest', () => {
+  const key = Buffer.alloc(32, 7);
+
+  it('is an HMAC-SHA256: 32 bytes, deterministic, key-dependent', () => {
+    const bytes = Buffer.from('0200F23A...6040990000000001');
+    const digest = requestDigest(key, bytes);
+    expect(digest).to.have.length(32);
+    expect(requestDigest(key, bytes).equals(digest)).to.equal(true);
+    expect(requestDigest(Buffer.alloc(32, 8), bytes).equals(digest)).to.equal(false);
+    expect(requestDigest(key, Buffer.from('0200F23A...6040990000000019')).equals(digest)).to.equal(false);
+  });
+
+  it('refuses a key too short to be a secret', () => {
+    expect(() => requestDigest(Buffer.alloc(8), Buffer.from('x')))
+      .to.throw(JournalError).with.property('code', 'JOURNAL_BAD_DIGEST_KEY');
+  });
+});
+
+describe('journal: field 90 and keys', () => {
+  it('splits field 90 into its five elements', () => {
+    expect(parseOriginalDataElements('0200' + '123456' + '1025143015' + '00000099901' + '00000000000')).to.deep.equal({
+      mti: '0200', stan: '123456', transmissionAt: '1025143015', acquirerId: '00000099901', forwardingId: '00000000000',
+    });
+    expect(() => parseOriginalDataElements('0200123456')).to.throw(JournalError).with.property('code', 'JOURNAL_BAD_ORIGINAL_DATA');
+  });
+
+  it('builds the original key from 90 (acquirer), or from 32 when 90 zeroes it, and 41 from the advice', () => {
+    const withAcquirer = originalKeyOf({ field90: '0200' + '123456' + '1025143015' + '00000099901' + '00000000000', acquirerId: '99901', terminalId: 'ATM00001' });
+    expect(normaliseKey(withAcquirer)).to.deep.equal({ acquirerId: '99901', stan: '123456', transmissionAt: '1025143015', terminalId: 'ATM00001' });
+    const zeroed = originalKeyOf({ field90: '0200' + '123456' + '1025143015' + '00000000000' + '00000000000', acquirerId: '99901', terminalId: 'ATM00001' });
+    expect(zeroed.acquirerId).to.equal('99901');
+  });
+
+  it('normalises the acquirer so field 32 and the zero-padded field 90 spell one key', () => {
+    expect(normaliseKey({ acquirerId: '00000099901', stan: '1', transmissionAt: '2', terminalId: '3' }).acquirerId).to.equal('99901');
+    expect(normaliseKey({ acquirerId: '0', stan: '1', transmissionAt: '2', terminalId: '3' }).acquirerId).to.equal('0');
+  });
+});
+
+describe('journal: BatchQueue', () => {
+  function queue(write: (batch: readonly number[]) => Promise<void>, overrides: { capacity?: number; logger?: ReturnType<typeof createLogger> } = {}): BatchQueue<number> {
+    return new BatchQueue<number>({
+      name: 'test',
+      write,
+      flushIntervalMs: 5,
+      maxBatchSize: 10,
+      capacity: overrides.capacity ?? 1_000,
+      highWaterMark: Math.floor((overrides.capacity ?? 1_000) * 0.8),
+      retryInitialDelayMs: 5,
+      retryMaxDelayMs: 20,
+      logger: overrides.logger ?? createLogger({ level: 'silent' }),
+    });
+  }
+
+  it('writes in order, in batches of at most maxBatchSize, without being asked', async () => {
+    const written: number[][] = [];
+    const q = queue(async (batch) => void written.push([...batch]));
+    for (let i = 0; i < 35; i++) q.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(written.flat()).to.deep.equal([...Array(35).keys()]);
+    expect(Math.max(...written.map((b) => b.length))).to.equal(10);
+    expect(q.depth).to.equal(0);
+  });
+
+  it('keeps items while writes fail and writes them once the database is back', async () => {
+    let up = false;
+    const written: number[] = [];
+    const q = queue(async (batch) => {
+      if (!up) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      written.push(...batch);
+    });
+    for (let i = 0; i < 25; i++) q.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(q.depth).to.equal(25);
+    try {
+      await q.flush();
+      expect.fail('flush should reject while the database is down');
+    } catch (error) {
+      expect(error).to.have.property('code', 'ECONNREFUSED');
+    }
+    up = true;
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(written).to.deep.equal([...Array(25).keys()]);
+  });
+
+  it('drops past capacity, counts it and logs the count (never silently)', async () => {
+    const { logger, lines } = capturedLogger();
+    const q = queue(() => Promise.reject(sqlError('08006')), { capacity: 20, logger });
+    for (let i = 0; i < 30; i++) q.push(i);
+    expect(q.depth).to.equal(20);
+    expect(q.dropped).to.equal(10);
+    const errors = lines().filter((line) => line.level === 50);
+    expect(errors.some((line) => String(line.msg).includes('high-water'))).to.equal(true);
+    expect(errors.some((line) => line.dropped === 1 && String(line.msg).includes('dropped'))).to.equal(true);
+    try {
+      await q.close(30);
+      expect.fail('close should reject while the database is down');
+    } catch (error) {
+      expect(error).to.be.instanceOf(JournalError).with.property('code', 'JOURNAL_CLOSE_TIMEOUT');
+      expect((error as JournalError).unwritten).to.equal(20);
+    }
+    // The drops not yet reported (rate limit) are reported at close, with their count.
+    expect(lines().some((line) => line.dropped === 9)).to.equal(true);
+  });
+
+  it('writes around a row the database rejects instead of retrying it forever', async () => {
+    const written: number[] = [];
+    const q = queue(async (batch) => {
+      if (batch.includes(13)) throw sqlError('23514');
+      written.push(...batch);
+    });
+    for (let i = 0; i < 20; i++) q.push(i);
+    await q.flush();
+    expect(written).to.deep.equal([...Array(20).keys()].filter((i) => i !== 13));
+    expect(q.rejected).to.equal(1);
+  });
+
+  it('flush waits for what was queued when it was called, and close for everything', async () => {
+    const written: number[] = [];
+    const q = queue(async (batch) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      written.push(...batch);
+    });
+    for (let i = 0; i < 15; i++) q.push(i);
+    await q.flush();
+    expect(written).to.have.length(15);
+    for (let i = 15; i < 18; i++) q.push(i);
+    await q.close(1_000);
+    expect(written).to.deep.equal([...Array(18).keys()]);
+    expect(q.push(99)).to.equal(false);
+  });
+});

@@ -1,0 +1,408 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import pg from 'pg';
+import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import { silentLogger } from '../src/observability/logger.js';
+import { JournalError } from '../src/journal/errors.js';
+import { JournalWriter } from '../src/journal/journal-writer.js';
+import type { JournalEntry } from '../src/journal/journal-entry.js';
+import { requestDigest } from '../src/journal/request-digest.js';
+import type { SqlClient } from '../src/journal/sql-client.js';
+import { originalKeyOf } from '../src/journal/transaction-key.js';
+import type { StoredResponse, TransactionKey } from '../src/journal/transaction-key.js';
+import { TransactionKeyStore } from '../src/journal/transaction-keys.js';
+import { createTestPool, getTestDatabase } from './support/database.js';
+
+const DIGEST_KEY = Buffer.alloc(32, 0x5a);
+const TEST_PANS = ['6040990000000001', '6040990000000019', '6040990000000027', '6040990000000092'];
+const APPROVED: StoredResponse = {
+  responseCode: '00',
+  additionalAmounts: '0001360C001525000000' + '0002360C001525000000',
+  additionalData: '12000000001' + 'BUDI SANTOSO'.padEnd(30) + '20261031',
+};
+
+let terminalSequence = 0;
+/** A key no other test (or earlier run against the same database) uses: the terminal ID is random. */
+function freshKey(overrides: Partial<TransactionKey> = {}): TransactionKey {
+  terminalSequence++;
+  return {
+    acquirerId: '99901',
+    stan: String(terminalSequence % 1_000_000).padStart(6, '0'),
+    transmissionAt: '1125103000',
+    terminalId: randomBytes(4).toString('hex').toUpperCase(),
+    ...overrides,
+  };
+}
+
+function digestOf(content: string): Buffer {
+  return requestDigest(DIGEST_KEY, Buffer.from(content));
+}
+
+/** Counts the statements that reach the database. */
+class CountingClient implements SqlClient {
+  statements = 0;
+  constructor(private readonly pool: Pool) {}
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    this.statements++;
+    return this.pool.query<R>(text, values);
+  }
+}
+
+/** Forwards to whichever pool is plugged in: lets a test take the database away and give it back. */
+class SwitchableClient implements SqlClient {
+  constructor(public target: Pool) {}
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    return this.target.query<R>(text, values);
+  }
+}
+
+function store(client: SqlClient, instanceId = `test-${randomUUID()}`): TransactionKeyStore {
+  return new TransactionKeyStore(client, { instanceId, logger: silentLogger() });
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+describe('journal: TransactionKeyStore (PostgreSQL)', function () {
+  let pool: Pool;
+  let keys: TransactionKeyStore;
+
+  before(async () => {
+    pool = (await getTestDatabase()).pool;
+    keys = store(pool);
+  });
+
+  after(async () => {
+    await keys.close();
+  });
+
+  it('first claim is new, the same content again a retransmission, other content a duplicate', async () => {
+    const key = freshKey();
+    const first = await keys.claim(key, digestOf('request A'), '0200');
+    expect(first.kind).to.equal('new');
+    const again = await keys.claim(key, digestOf('request A'), '0201');
+    expect(again).to.deep.equal({ kind: 'retransmission', id: first.id, response: undefined });
+    const other = await keys.claim(key, digestOf('request B'), '0200');
+    expect(other).to.deep.equal({ kind: 'duplicate', id: first.id });
+  });
+
+  it('a retransmission after recordResponse gets the stored answer, from memory and then from the database', async () => {
+    const key = freshKey();
+    const first = await keys.claim(key, digestOf('request'), '0200');
+    keys.recordResponse(first.id, APPROVED);
+    const fromMemory = await keys.claim(key, digestOf('request'), '0201');
+    expect(fromMemory).to.deep.equal({ kind: 'retransmission', id: first.id, response: APPROVED });
+    await keys.flush();
+    // Another instance knows nothing of this one's memory: the answer must come from the row.
+    const other = store(pool);
+    const fromDatabase = await other.claim(key, digestOf('request'), '0201');
+    expect(fromDatabase).to.deep.equal({ kind: 'retransmission', id: first.id, response: APPROVED });
+    await other.close();
+  });
+
+  it('keeps the first answer when a second one is recorded for the same claim', async () => {
+    const key = freshKey();
+    const first = await keys.claim(key, digestOf('request'), '0200');
+    keys.recordResponse(first.id, APPROVED);
+    await keys.flush();
+    keys.recordResponse(first.id, { responseCode: '96' });
+    await keys.flush();
+    const { rows } = await pool.query('SELECT response_code, response_54, response_48 FROM txn_key WHERE id = $1', [first.id]);
+    expect(rows[0]).to.deep.equal({ response_code: '00', response_54: APPROVED.additionalAmounts, response_48: APPROVED.additionalData });
+  });
+
+  it('the same key twice in one batch: the first wins, the second is a retransmission or a duplicate', async () => {
+    const client = new CountingClient(pool);
+    const batched = store(client);
+    const same = freshKey();
+    const differ = freshKey();
+    const results = await Promise.all([
+      batched.claim(same, digestOf('x'), '0200'),
+      batched.claim(same, digestOf('x'), '0200'),
+      batched.claim(differ, digestOf('y'), '0200'),
+      batched.claim(differ, digestOf('z'), '0200'),
+    ]);
+    expect(client.statements).to.equal(1);
+    expect(results.map((r) => r.kind)).to.deep.equal(['new', 'retransmission', 'new', 'duplicate']);
+    expect(results[1]!.id).to.equal(results[0]!.id);
+    expect(results[3]!.id).to.equal(results[2]!.id);
+    await batched.close();
+  });
+
+  it('two instances over two pools racing for the same keys: exactly one new per key', async () => {
+    const secondPool = await createTestPool();
+    await secondPool.query('SELECT 1'); // connected, so both instances really start together
+    const a = store(pool, 'instance-a');
+    const b = store(secondPool, 'instance-b');
+    try {
+      for (let round = 0; round < 3; round++) {
+        const raced = Array.from({ length: 60 }, () => freshKey());
+        // B sees the keys in the opposite order: without a shared lock order the two batches would deadlock.
+        const fromA = raced.map((key, i) => a.claim(key, digestOf(`k${i}`), '0200'));
+        const fromB = raced.map((_, i) => raced.length - 1 - i).map((i) => {
+          // Even keys race with the same content (retransmission), odd ones with other content (duplicate).
+          const content = i % 2 === 0 ? `k${i}` : `k${i}-other`;
+          return b.claim(raced[i]!, digestOf(content), '0200').then((result) => ({ i, result }));
+        });
+        const resultsA = await Promise.all(fromA);
+        const resultsB = new Map((await Promise.all(fromB)).map(({ i, result }) => [i, result]));
+        for (let i = 0; i < raced.length; i++) {
+          const pair = [resultsA[i]!, resultsB.get(i)!];
+          // Who wins depends on timing; what must hold is one winner and the right kind of loser.
+          expect(pair.map((r) => r.kind).sort()).to.deep.equal(i % 2 === 0 ? ['new', 'retransmission'] : ['duplicate', 'new']);
+          expect(pair[0]!.id).to.equal(pair[1]!.id);
+        }
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      await secondPool.end();
+    }
+  });
+
+  it('a claim that waited on another instance\'s uncommitted insert reads that row once it commits', async () => {
+    const key = freshKey();
+    const client = new CountingClient(pool);
+    const waiting = store(client);
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      const { rows } = await other.query<{ id: bigint | string }>(
+        `INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, instance_id)
+         VALUES ($1, $2, $3, $4, $5, '0200', 'other-instance') RETURNING id`,
+        [key.acquirerId, key.stan, key.transmissionAt, key.terminalId, digestOf('theirs')],
+      );
+      const { rows: [backend] } = await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const claim = waiting.claim(key, digestOf('theirs'), '0200');
+      // Commit only once the claim's INSERT ... ON CONFLICT is waiting on this open transaction.
+      await eventually(async () => {
+        const blocked = await pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [backend!.pid],
+        );
+        return blocked.rows[0]!.n > 0;
+      });
+      await other.query('COMMIT');
+      // The row was committed after the claim statement's snapshot: it takes the second, separate read.
+      expect(await claim).to.deep.equal({ kind: 'retransmission', id: Number(rows[0]!.id), response: undefined });
+      expect(client.statements).to.equal(2);
+    } finally {
+      other.release();
+      await waiting.close();
+    }
+  });
+
+  it('200 concurrent claims take a handful of statements, not 200', async () => {
+    const client = new CountingClient(pool);
+    const batched = store(client);
+    const many = Array.from({ length: 200 }, () => freshKey());
+    const results = await Promise.all(many.map((key, i) => batched.claim(key, digestOf(`r${i}`), '0200')));
+    expect(results.every((r) => r.kind === 'new')).to.equal(true);
+    expect(new Set(results.map((r) => r.id)).size).to.equal(200);
+    expect(client.statements).to.be.at.most(4);
+    // Replaying all 200: still batched, and every one is recognised.
+    const before = client.statements;
+    const replays = await Promise.all(many.map((key, i) => batched.claim(key, digestOf(`r${i}`), '0201')));
+    expect(replays.every((r, i) => r.kind === 'retransmission' && r.id === results[i]!.id)).to.equal(true);
+    expect(client.statements - before).to.be.at.most(4);
+    await batched.close();
+  });
+
+  it('awaitResponse: wakes when this instance answers the original, polls when another does, gives up in time', async () => {
+    const unansweredBefore = keys.unansweredClaims;
+    const local = freshKey();
+    const original = await keys.claim(local, digestOf('slow'), '0200');
+    const repeat = await keys.claim(local, digestOf('slow'), '0201');
+    expect(repeat).to.deep.equal({ kind: 'retransmission', id: original.id, response: undefined });
+    const waiting = keys.awaitResponse(original.id, 2_000);
+    setTimeout(() => keys.recordResponse(original.id, APPROVED), 20);
+    expect(await waiting).to.deep.equal(APPROVED);
+
+    const remote = freshKey();
+    const other = store(pool);
+    const remoteOriginal = await other.claim(remote, digestOf('elsewhere'), '0200');
+    const remoteRepeat = await keys.claim(remote, digestOf('elsewhere'), '0201');
+    expect(remoteRepeat.kind).to.equal('retransmission');
+    const polling = keys.awaitResponse(remoteOriginal.id, 2_000);
+    setTimeout(() => other.recordResponse(remoteOriginal.id, { responseCode: '14' }), 30);
+    expect(await polling).to.deep.equal({ responseCode: '14', additionalAmounts: undefined, additionalData: undefined });
+    await other.close();
+
+    const never = await keys.claim(freshKey(), digestOf('never answered'), '0200');
+    const started = Date.now();
+    expect(await keys.awaitResponse(never.id, 60)).to.equal(undefined);
+    expect(Date.now() - started).to.be.within(50, 500);
+    keys.abandon(never.id);
+    expect(keys.unansweredClaims).to.equal(unansweredBefore);
+  });
+
+  it('asynchronous commit stays inside the statement: the pooled session keeps its setting', async () => {
+    const single = await createTestPool({ max: 1 });
+    const own = store(single);
+    const writer = new JournalWriter(single, { instanceId: `writer-${randomUUID()}`, logger: silentLogger() });
+    try {
+      const before = (await single.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
+      const claimed = await own.claim(freshKey(), digestOf('async'), '0200');
+      own.recordResponse(claimed.id, APPROVED);
+      await own.flush();
+      writer.record({ kind: 'network', receivedAt: new Date() });
+      await writer.flush();
+      const after = (await single.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
+      expect(after).to.equal(before);
+    } finally {
+      await own.close();
+      await writer.close();
+      await single.end();
+    }
+  });
+
+  it('claim rejects with JOURNAL_STORE_UNAVAILABLE when the database cannot be reached', async () => {
+    const unreachable = new pg.Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 200 });
+    const cut = store(unreachable);
+    try {
+      const outcomes = await Promise.allSettled([cut.claim(freshKey(), digestOf('a'), '0200'), cut.claim(freshKey(), digestOf('b'), '0200')]);
+      for (const outcome of outcomes) {
+        expect(outcome.status).to.equal('rejected');
+        expect((outcome as PromiseRejectedResult).reason).to.be.instanceOf(JournalError).with.property('code', 'JOURNAL_STORE_UNAVAILABLE');
+      }
+    } finally {
+      await cut.close(0).catch(() => undefined);
+      await unreachable.end();
+    }
+  });
+
+  it('abandons, with a warning, a claim the pipeline forgot to answer', async () => {
+    const forgetful = new TransactionKeyStore(pool, { instanceId: `test-${randomUUID()}`, logger: silentLogger(), unansweredTimeoutMs: 40 });
+    try {
+      const claimed = await forgetful.claim(freshKey(), digestOf('forgotten'), '0200');
+      const waiting = forgetful.awaitResponse(claimed.id, 5_000);
+      expect(forgetful.unansweredClaims).to.equal(1);
+      expect(await waiting).to.equal(undefined); // woken by the sweep, long before its own timeout
+      expect(forgetful.unansweredClaims).to.equal(0);
+    } finally {
+      await forgetful.close();
+    }
+  });
+
+  it('markReversed finds the original by (32, 11, 7, 41) from field 90 and keeps the first mark', async () => {
+    const key = freshKey({ acquirerId: '99901', stan: '424242', transmissionAt: '1125103001' });
+    const original = await keys.claim(key, digestOf('to be reversed'), '0200');
+    const advice = {
+      field90: '0200' + key.stan + key.transmissionAt + '00000099901' + '00000000000',
+      acquirerId: '99901',
+      terminalId: key.terminalId,
+    };
+    expect(await keys.markReversed(originalKeyOf(advice), 'RRN000000001'))
+      .to.deep.equal({ found: true, id: original.id, alreadyReversed: false });
+    expect(await keys.markReversed(originalKeyOf(advice), 'RRN000000002'))
+      .to.deep.equal({ found: true, id: original.id, alreadyReversed: true });
+    const { rows } = await pool.query('SELECT reversed_at IS NOT NULL AS reversed, reversal_ref FROM txn_key WHERE id = $1', [original.id]);
+    expect(rows[0]).to.deep.equal({ reversed: true, reversal_ref: 'RRN000000001' });
+
+    expect(await keys.markReversed({ ...key, terminalId: 'NOSUCHTM' }, 'RRN000000003')).to.deep.equal({ found: false });
+  });
+});
+
+describe('journal: JournalWriter (PostgreSQL)', function () {
+  let pool: Pool;
+
+  before(async () => {
+    pool = (await getTestDatabase()).pool;
+  });
+
+  async function rowsOf(instanceId: string): Promise<number> {
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM journal WHERE instance_id = $1', [instanceId]);
+    return rows[0]!.n;
+  }
+
+  function entry(i: number): JournalEntry {
+    return {
+      kind: i % 10 === 0 ? 'retransmission' : 'request',
+      partnerId: 'demo',
+      requestMti: '0200',
+      responseMti: '0210',
+      stan: String(i).padStart(6, '0'),
+      transmissionAt: '1125103000',
+      terminalId: 'ATM00001',
+      rrn: `R${String(i).padStart(11, '0')}`,
+      acquirerId: '99901',
+      pan: TEST_PANS[i % TEST_PANS.length],
+      processingCode: '310000',
+      responseCode: '00',
+      receivedAt: new Date(),
+      respondedAt: new Date(),
+      latencyMicros: 850 + i,
+      txnKeyId: i,
+      connectionId: 'c1',
+      remoteAddress: '127.0.0.1:40000',
+    };
+  }
+
+  it('1,000 records then close(): 1,000 rows, in a few multi-row statements', async () => {
+    const instanceId = `writer-${randomUUID()}`;
+    const client = new CountingClient(pool);
+    const writer = new JournalWriter(client, { instanceId, logger: silentLogger() });
+    for (let i = 0; i < 1_000; i++) writer.record(entry(i));
+    expect(writer.queueDepth).to.equal(1_000); // record() only queues
+    await writer.close();
+    expect(await rowsOf(instanceId)).to.equal(1_000);
+    expect(writer.queueDepth).to.equal(0);
+    expect(client.statements).to.be.at.most(4);
+    const { rows } = await pool.query(
+      `SELECT kind, masked_pan, latency_us, txn_key_id, rrn FROM journal WHERE instance_id = $1 AND stan = '000010'`, [instanceId],
+    );
+    expect(rows).to.have.length(1);
+    expect(rows[0]).to.include({ kind: 'retransmission', masked_pan: '604099******0027', latency_us: 860, rrn: 'R00000000010' });
+  });
+
+  it('keeps entries queued while the database is unreachable and writes them once it is back', async () => {
+    const instanceId = `writer-${randomUUID()}`;
+    const unreachable = new pg.Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 200 });
+    const client = new SwitchableClient(unreachable);
+    const writer = new JournalWriter(client, {
+      instanceId, logger: silentLogger(), flushIntervalMs: 10, retryInitialDelayMs: 10, retryMaxDelayMs: 50,
+    });
+    try {
+      for (let i = 0; i < 50; i++) writer.record(entry(i));
+      await sleep(100);
+      expect(writer.queueDepth).to.equal(50);
+      let flushError: unknown;
+      await writer.flush().catch((error: unknown) => (flushError = error));
+      expect(flushError).to.have.property('code', 'ECONNREFUSED');
+
+      client.target = pool;
+      for (let i = 50; i < 60; i++) writer.record(entry(i));
+      await eventually(async () => (await rowsOf(instanceId)) === 60);
+      expect(writer.queueDepth).to.equal(0);
+      expect(writer.droppedCount).to.equal(0);
+    } finally {
+      await writer.close();
+      await unreachable.end();
+    }
+  });
+
+  it('no clear PAN is ever written to the journal or the key table', async () => {
+    const instanceId = `writer-${randomUUID()}`;
+    const writer = new JournalWriter(pool, { instanceId, logger: silentLogger() });
+    for (let i = 0; i < 40; i++) writer.record(entry(i));
+    writer.record({ kind: 'format-error', receivedAt: new Date(), pan: '12345678901' });
+    await writer.close();
+    expect(await rowsOf(instanceId)).to.equal(41);
+    // Every column of every row, as text: not only masked_pan.
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM journal j WHERE j::text ~ $1)::int
+            + (SELECT count(*) FROM txn_key k WHERE k::text ~ $1)::int AS n`,
+      [TEST_PANS.join('|')],
+    );
+    expect(rows[0]!.n).to.equal(0);
+    const masked = await pool.query('SELECT DISTINCT masked_pan FROM journal WHERE instance_id = $1 ORDER BY 1', [instanceId]);
+    expect(masked.rows.map((r: { masked_pan: string }) => r.masked_pan)).to.deep.equal([
+      '*******8901', '604099******0001', '604099******0019', '604099******0027', '604099******0092',
+    ]);
+  });
+});
