@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { createLogger } from '../src/observability/logger.js';
 import { BatchQueue } from '../src/journal/batch-queue.js';
 import { JournalError } from '../src/journal/errors.js';
-import { maskPan } from '../src/journal/mask.js';
+import { maskPan } from '../src/iso8583/index.js';
 import { requestDigest } from '../src/journal/request-digest.js';
 import { normaliseKey, originalKeyOf, parseOriginalDataElements } from '../src/journal/transaction-key.js';
 
@@ -28,7 +28,7 @@ function sqlError(code: string): Error {
   return Object.assign(new Error(`sql ${code}`), { code });
 }
 
-describe('journal: maskPan', () => {
+describe('maskPan (codec rendering, used by the journal and logs)', () => {
   it('keeps the first 6 and the last 4 of a 16-digit PAN', () => {
     expect(maskPan('6040990000000001')).to.equal('604099******0001');
     expect(maskPan('6040990000000019')).to.equal('604099******0019');

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { IsoMessage, Packager, loadProfile } from '../iso8583/index.js';
+import type { IsoMessage} from '../iso8583/index.js';
+import { Packager, loadProfile } from '../iso8583/index.js';
 import { Connection } from '../transport/connection.js';
 import { createFraming, type FramingSpec, type FramingName } from '../transport/framing/index.js';
 

@@ -2,10 +2,16 @@ import type { Sensitivity } from './field-spec.js';
 import type { IsoMessage } from './message.js';
 import type { Profile } from './profile.js';
 
-/** PAN as first 6 + last 4 (PCI DSS display rule); short values keep only the last 4. */
+/**
+ * A PAN as PCI DSS allows it to be shown or stored: first 6 + last 4 (`604099******0001`). Shorter than
+ * 13 digits, only the last 4 stay; 4 or fewer are masked entirely, since "the last 4" would be the whole
+ * number. Idempotent: a masked value passes through unchanged.
+ */
 export function maskPan(pan: string): string {
-  if (pan.length >= 13) return pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);
-  return '*'.repeat(Math.max(pan.length - 4, 0)) + pan.slice(-4);
+  const length = pan.length;
+  if (length <= 4) return '*'.repeat(length);
+  if (length < 13) return '*'.repeat(length - 4) + pan.slice(-4);
+  return pan.slice(0, 6) + '*'.repeat(length - 10) + pan.slice(-4);
 }
 
 /** An account number shows its last 4 only. */

@@ -1,6 +1,6 @@
 export { JournalError } from './errors.js';
 export type { JournalErrorCode } from './errors.js';
-export { maskPan } from './mask.js';
+export { maskPan } from '../iso8583/index.js';
 export { requestDigest } from './request-digest.js';
 export { JournalWriter } from './journal-writer.js';
 export type { JournalWriterOptions } from './journal-writer.js';

@@ -2,7 +2,7 @@ import type { Logger } from '../observability/logger.js';
 import { BatchQueue } from './batch-queue.js';
 import { commitMode } from './commit-mode.js';
 import type { JournalEntry } from './journal-entry.js';
-import { maskPan } from './mask.js';
+import { maskPan } from '../iso8583/index.js';
 import type { SqlClient } from './sql-client.js';
 
 export interface JournalWriterOptions {

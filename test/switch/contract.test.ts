@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import type { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
+import { cardHash, lastFour } from '../../src/ledger/index.js';
+import { getTestDatabase, TEST_CARD_KEY } from '../support/database.js';
 import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
 
 const BUDI_CARD = '6040990000000001';
@@ -203,5 +205,35 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
       advice.set(90, '0200' + '000001' + '1124093015' + '00000012345' + '00000000000');
       expect((await atm.request(advice)).get(39)).to.equal('58');
     });
+  });
+});
+
+describe('switch: an internal failure answers 96', function () {
+  this.timeout(60_000);
+
+  it('a balance that field 54 cannot carry (13 digits of sen) is 96, logged, and the switch carries on', async () => {
+    const db = await getTestDatabase();
+    const pan = '6040990000000993';
+    const { rows } = await db.pool.query<{ id: bigint }>(
+      `INSERT INTO participant (kpj_number, name, membership_status) VALUES ('12000000993', 'ORANG KAYA', 'ACTIVE')
+       ON CONFLICT (kpj_number) DO UPDATE SET name = EXCLUDED.name RETURNING id`);
+    const id = rows[0]!.id;
+    await db.pool.query(
+      `INSERT INTO instrument_link (kind, instrument_hash, last4, participant_id) VALUES ('CARD', $1, $2, $3)
+       ON CONFLICT (kind, instrument_hash) DO NOTHING`, [cardHash(TEST_CARD_KEY, pan), lastFour(pan), id]);
+    await db.pool.query(
+      `INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref)
+       VALUES ($1, 'CONTRIBUTION', 1000000000000, '2026-10-31', 'test-96-huge-balance') ON CONFLICT (source_ref) DO NOTHING`, [id]);
+
+    const sw = await startTestSwitch();
+    try {
+      const atm = await sw.client();
+      const answer = await atm.request(inquiry({ pan }));
+      expect([answer.get(39), answer.has(54), answer.has(48)]).to.deep.equal(['96', false, false]);
+      expect((await atm.request(inquiry())).get(39)).to.equal('00');
+      expect(sw.logs.text).to.include('cannot build the response');
+    } finally {
+      await sw.stop();
+    }
   });
 });

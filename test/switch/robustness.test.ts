@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
-import { IsoMessage, Packager, loadProfile } from '../../src/iso8583/index.js';
+import type { IsoMessage} from '../../src/iso8583/index.js';
+import { Packager, loadProfile } from '../../src/iso8583/index.js';
 import { RawPeer } from '../support/raw-peer.js';
 import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
 

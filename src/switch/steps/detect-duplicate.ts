@@ -25,10 +25,13 @@ export function requestDigestOf(tx: Transaction, key: Buffer): Buffer {
 }
 
 /** The claim shares the ledger's time budget; a database failure behind it is the ledger being unavailable. */
-async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
+async function withinBudget<T>(work: Promise<T>, budgetMs: number, onLate: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LedgerUnavailableError('timeout', 'duplicate check')), budgetMs);
+    timer = setTimeout(() => {
+      onLate();
+      reject(new LedgerUnavailableError('timeout', 'duplicate check'));
+    }, budgetMs);
   });
   try {
     return await Promise.race([work, timeout]);
@@ -48,10 +51,16 @@ export const detectDuplicate: Step = async (tx, services) => {
   // The keys live in the ledger's database: when the breaker says it is away, answer 91 now rather than
   // wait for a connection that will not come.
   if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
-  const claim = await withinBudget(
-    services.transactionKeys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti),
-    services.ledgerTimeoutMs,
-  );
+  const keys = services.transactionKeys;
+  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti);
+  // A claim that lands after the ATM got its 91 must still record that answer, or a retransmission
+  // would wait for one that never comes.
+  const recordLateClaim = (): void => {
+    claiming.then((late) => {
+      if (late.kind === 'new') keys.recordResponse(late.id, { responseCode: ResponseCode.LedgerUnavailable });
+    }, () => undefined);
+  };
+  const claim = await withinBudget(claiming, services.ledgerTimeoutMs, recordLateClaim);
   tx.txnKeyId = claim.id;
   if (claim.kind === 'new') return;
   if (claim.kind === 'duplicate') {

@@ -1,0 +1,120 @@
+import type { Pool } from 'pg';
+import type { Logger } from '../observability/logger.js';
+import { assertCardKey } from './card-hash.js';
+import { seedDemoData } from './demo-seed.js';
+import { EmbeddedServer } from './embedded-server.js';
+import { EmbeddedServerError } from './errors.js';
+import { migrate } from './migrate.js';
+import { createPool, redactConnectionString } from './pool.js';
+import type { PoolTuning } from './pool.js';
+
+export const DEFAULT_EMBEDDED_PORT = 55432;
+
+export interface OpenDatabaseOptions {
+  /** An external PostgreSQL server. Without it, an embedded cluster is started in `dataDir`. */
+  databaseUrl?: string;
+  /** Data directory of the embedded cluster (created on first run, reused afterwards). */
+  dataDir: string;
+  /** Port of the embedded cluster, on 127.0.0.1. Default {@link DEFAULT_EMBEDDED_PORT}. */
+  port?: number;
+  /**
+   * Seed the contract's demo data (idempotent). Default: yes for an embedded cluster whose ledger is empty
+   * (first run, or a first run that died before seeding), no for an external server.
+   */
+  seedDemo?: boolean;
+  /** HMAC key for card and account hashes; the demo data is hashed under it. */
+  cardKey: Buffer;
+  log: Logger;
+  pool?: PoolTuning;
+  /** Extra embedded-server settings (`-c name=value`); tests turn fsync off. Ignored with `databaseUrl`. */
+  serverSettings?: Record<string, string>;
+  /** Where the migrations are; default src/ledger/migrations. */
+  migrationsDir?: string;
+}
+
+export interface DatabaseHandle {
+  pool: Pool;
+  /** True when this process started the PostgreSQL server itself. */
+  embedded: boolean;
+  /** How to reach the database, without the password: for logs and `status`. */
+  connectionString: string;
+  /** Data directory of the embedded cluster; undefined with an external server. */
+  dataDir: string | undefined;
+  /** Ends the pool, then stops the embedded server if we started it. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Stops the embedded server but keeps the pool: queries fail until {@link resumeServer}. For tests of the
+   * ledger going away mid-traffic. Rejects with {@link EmbeddedServerError} when the server is external.
+   */
+  pauseServer(): Promise<void>;
+  /** Starts the embedded server again on the same data directory and port; the pool reconnects by itself. */
+  resumeServer(): Promise<void>;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  assertCardKey(options.cardKey);
+  const { log } = options;
+  const started = Date.now();
+  let server: EmbeddedServer | undefined;
+  let pool: Pool;
+  let connectionString: string;
+
+  if (options.databaseUrl) {
+    pool = createPool({ connectionString: options.databaseUrl }, options.pool ?? {}, log);
+    connectionString = redactConnectionString(options.databaseUrl);
+  } else {
+    server = await EmbeddedServer.open({
+      dataDir: options.dataDir,
+      port: options.port ?? DEFAULT_EMBEDDED_PORT,
+      log,
+      ...(options.serverSettings ? { settings: options.serverSettings } : {}),
+    });
+    const connection = server.connection();
+    pool = createPool(connection, options.pool ?? {}, log);
+    connectionString = `postgresql://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;
+  }
+
+  try {
+    await migrate(pool, { log, ...(options.migrationsDir ? { dir: options.migrationsDir } : {}) });
+    const seed = options.seedDemo ?? (server !== undefined && (await ledgerIsEmpty(pool)));
+    if (seed) await seedDemoData(pool, options.cardKey, log);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    throw error;
+  }
+  log.info({ connectionString, embedded: server !== undefined, ms: Date.now() - started }, 'ledger: database ready');
+  return makeHandle(pool, server, connectionString);
+}
+
+function makeHandle(pool: Pool, server: EmbeddedServer | undefined, connectionString: string): DatabaseHandle {
+  let stopping: Promise<void> | undefined;
+  const embeddedOnly = (): EmbeddedServer => {
+    if (!server) throw new EmbeddedServerError('the database server is external: it cannot be paused from here');
+    return server;
+  };
+  return {
+    pool,
+    embedded: server !== undefined,
+    connectionString,
+    dataDir: server?.dataDir,
+    stop() {
+      stopping ??= (async () => {
+        await pool.end();
+        await server?.stop();
+      })();
+      return stopping;
+    },
+    async pauseServer() {
+      await embeddedOnly().stop();
+    },
+    async resumeServer() {
+      await embeddedOnly().start();
+    },
+  };
+}
+
+async function ledgerIsEmpty(pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM participant) AS empty');
+  return rows[0]?.empty ?? true;
+}

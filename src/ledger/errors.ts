@@ -1,0 +1,59 @@
+/**
+ * Typed errors of the ledger area. Callers switch on `code` (and `reason`), never on messages.
+ * No message built here ever contains a PAN or an account number: the ledger only sees their HMACs.
+ */
+
+export type LedgerUnavailableReason = 'timeout' | 'breaker-open' | 'database-error';
+
+/** The ledger could not answer within its budget: the switch answers 91. */
+export class LedgerUnavailableError extends Error {
+  readonly code = 'LEDGER_UNAVAILABLE';
+  readonly reason: LedgerUnavailableReason;
+
+  constructor(reason: LedgerUnavailableReason, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `ledger unavailable (${reason}): ${detail}` : `ledger unavailable (${reason})`, options);
+    this.name = 'LedgerUnavailableError';
+    this.reason = reason;
+  }
+}
+
+/** The embedded PostgreSQL server could not be initialised, started or stopped. */
+export class EmbeddedServerError extends Error {
+  readonly code = 'LEDGER_EMBEDDED_SERVER';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EmbeddedServerError';
+  }
+}
+
+/** A migration file is malformed, or applying it failed (the migration's transaction was rolled back). */
+export class MigrationError extends Error {
+  readonly code = 'LEDGER_MIGRATION_FAILED';
+  readonly version: number | undefined;
+
+  constructor(message: string, version?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+    this.version = version;
+  }
+}
+
+/** The configured card key cannot be used for HMAC-SHA256 (too short). */
+export class CardKeyError extends Error {
+  readonly code = 'LEDGER_CARD_KEY_INVALID';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'CardKeyError';
+  }
+}
+
+/** Short, card-data-free description of an unknown thrown value, for logs and error details. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

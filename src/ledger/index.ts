@@ -1,0 +1,14 @@
+/** Public surface of the ledger area: the switch and the CLI import from here. */
+export { openDatabase, DEFAULT_EMBEDDED_PORT } from './database.js';
+export type { DatabaseHandle, OpenDatabaseOptions } from './database.js';
+export { LedgerReader } from './ledger-reader.js';
+export type { BreakerState, BreakerStateListener, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
+export { DEV_CARD_KEY, MIN_CARD_KEY_BYTES, accountHash, assertCardKey, cardHash, isDevCardKey, lastFour } from './card-hash.js';
+export { DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, seedDemoData } from './demo-seed.js';
+export type { DemoParticipant, SeedResult } from './demo-seed.js';
+export { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrate } from './migrate.js';
+export type { Migration, MigrationResult } from './migrate.js';
+export { createPool, ledgerTypes, redactConnectionString } from './pool.js';
+export type { PoolTuning } from './pool.js';
+export { CardKeyError, EmbeddedServerError, LedgerUnavailableError, MigrationError } from './errors.js';
+export type { LedgerUnavailableReason } from './errors.js';

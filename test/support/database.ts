@@ -1,0 +1,102 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Pool } from 'pg';
+import { openDatabase } from '../../src/ledger/database.js';
+import type { DatabaseHandle } from '../../src/ledger/database.js';
+import { DEV_CARD_KEY } from '../../src/ledger/card-hash.js';
+import { ledgerTypes } from '../../src/ledger/pool.js';
+import type { PoolTuning } from '../../src/ledger/pool.js';
+import { createLogger, silentLogger } from '../../src/observability/logger.js';
+
+/**
+ * One PostgreSQL for the whole mocha run, shared by every test file that needs a database:
+ * - by default an embedded cluster in a fresh directory under os.tmpdir(), on a free loopback port,
+ *   seeded with the contract's demo data, removed after the run (see hooks.ts);
+ * - with DATABASE_URL set, that server: migrated and demo-seeded (idempotent), never stopped or cleaned.
+ *
+ * The demo data is hashed under {@link TEST_CARD_KEY}: a switch under test must be configured with it.
+ * Set TEST_DB_LOG=debug (or info) to see the ledger's and postgres' logs.
+ *
+ * The ledger going away mid-test (tests of response 91): `await db.pauseServer()` stops the embedded
+ * server, `await db.resumeServer()` starts it again on the same port; pools reconnect by themselves.
+ * Both reject when DATABASE_URL is set: check `db.embedded` and skip (`this.skip()`) otherwise.
+ */
+
+export const TEST_CARD_KEY: Buffer = DEV_CARD_KEY;
+
+let opening: Promise<DatabaseHandle> | undefined;
+let tempDir: string | undefined;
+
+export function getTestDatabase(): Promise<DatabaseHandle> {
+  opening ??= open();
+  return opening;
+}
+
+/** Stops the shared database if this run started it, and deletes its files. Called by the root hook. */
+export async function stopTestDatabase(): Promise<void> {
+  if (!opening) return;
+  const handle = await opening.catch(() => undefined);
+  opening = undefined;
+  await handle?.stop();
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  tempDir = undefined;
+}
+
+/**
+ * A separate pool on the shared database (same types as the switch's), for tests that need to count or
+ * starve connections without disturbing the shared pool. The caller ends it.
+ */
+export async function createTestPool(tuning: PoolTuning = {}): Promise<Pool> {
+  const handle = await getTestDatabase();
+  const { options } = handle.pool;
+  const pool = new pg.Pool({
+    ...(options.connectionString ? { connectionString: options.connectionString } : {
+      host: options.host, port: options.port, user: options.user,
+      password: options.password, database: options.database,
+    }),
+    types: ledgerTypes(),
+    max: tuning.max ?? 4,
+    connectionTimeoutMillis: tuning.connectionTimeoutMillis ?? 2000,
+    statement_timeout: tuning.statementTimeoutMs ?? 5000,
+  });
+  // Without a listener, an idle connection closed by the server (pauseServer) is an uncaught 'error'.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+async function open(): Promise<DatabaseHandle> {
+  const level = process.env.TEST_DB_LOG;
+  const log = level ? createLogger({ level, destination: process.stderr }) : silentLogger();
+  const databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    return openDatabase({ databaseUrl, dataDir: '', seedDemo: true, cardKey: TEST_CARD_KEY, log });
+  }
+  tempDir = await mkdtemp(path.join(os.tmpdir(), 'jht-switch-test-'));
+  // mkdtemp makes the directory 0700; as root, postgres runs as another user and must be able to enter it.
+  await chmod(tempDir, 0o755);
+  return openDatabase({
+    dataDir: path.join(tempDir, 'pg'),
+    port: await freePort(),
+    seedDemo: true,
+    cardKey: TEST_CARD_KEY,
+    log,
+    // A throw-away cluster: durability buys nothing and costs seconds on a 2-core runner.
+    serverSettings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
