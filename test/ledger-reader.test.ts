@@ -141,6 +141,13 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     expect((await db.pool.query('SELECT 1 AS ok')).rows).to.deep.equal([{ ok: 1 }]);
   });
 
+  it('warmUp opens a connection and prepares the statement, outside the breaker', async () => {
+    const ledger = reader();
+    await ledger.warmUp();
+    expect(pool.totalCount).to.equal(1);
+    expect(ledger.state).to.equal('closed');
+  });
+
   it('refuses lookups once closed', async () => {
     const ledger = reader();
     await ledger.close();

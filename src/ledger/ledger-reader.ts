@@ -15,7 +15,7 @@ export type BreakerStateListener = (state: BreakerState, previous: BreakerState)
 export interface LedgerReaderOptions {
   cardKey: Buffer;
   log: Logger;
-  /** Time budget of one lookup, from the moment its batch is sent to the pool. Default 250 ms. */
+  /** Time budget of one lookup, from the moment it is asked to its answer. Default 250 ms. */
   timeoutMs?: number;
   /** How long the breaker stays open before letting one trial batch through. Default 2000 ms. */
   resetTimeoutMs?: number;
@@ -64,15 +64,15 @@ type LookupBatch = [kinds: InstrumentKind[], hashes: Buffer[], budgetMs: number]
  */
 export class LedgerReader {
   private readonly breaker: CircuitBreaker<LookupBatch, ParticipantLookup[]>;
+  private readonly pool: Pool;
   private readonly cardKey: Buffer;
   private readonly log: Logger;
+  private readonly timeoutMs: number;
   private readonly maxBatchSize: number;
   private readonly maxConcurrentQueries: number;
-  private readonly timeoutMs: number;
-  private readonly pool: Pool;
-  private inFlight = 0;
   private readonly listeners = new Set<BreakerStateListener>();
   private pending: PendingLookup[] = [];
+  private inFlight = 0;
   private flushScheduled = false;
   private closed = false;
   private lastState: BreakerState = 'closed';
@@ -90,7 +90,6 @@ export class LedgerReader {
       {
         name: 'ledger',
         timeout: false, // see the class comment: the budget is per lookup
-
         resetTimeout: options.resetTimeoutMs ?? 2000,
         errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
         volumeThreshold: options.volumeThreshold ?? 5,
@@ -113,6 +112,19 @@ export class LedgerReader {
   /** The participant linked to this account (field 102), with the JHT balance. */
   lookupByAccount(account: string): Promise<ParticipantLookup> {
     return this.enqueue('ACCOUNT', accountHash(this.cardKey, account));
+  }
+
+  /**
+   * Opens a connection and prepares the lookup statement, outside the breaker, so the first inquiry does
+   * not pay for them inside its budget. For start-up; rejects with {@link LedgerUnavailableError} when the
+   * ledger cannot be queried (schema missing, server down).
+   */
+  async warmUp(timeoutMs = 5000): Promise<void> {
+    try {
+      await lookupInstruments(this.pool, ['CARD'], [Buffer.alloc(32)], timeoutMs);
+    } catch (error) {
+      throw toUnavailable(error);
+    }
   }
 
   get state(): BreakerState {

@@ -50,6 +50,17 @@ function sharedListenerPartners(config: SwitchConfig): { partner: PartnerConfig;
     .map((partner) => ({ partner, allowList: new AllowList(partner.allowFrom) }));
 }
 
+/**
+ * Opens the pool's connections before the first ATM does: connecting and authenticating costs tens of
+ * milliseconds each, which would otherwise land on the first requests and could cost them their budget.
+ */
+async function warmPool(database: DatabaseHandle, size: number, log: Logger): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: size }, () => database.pool.connect()));
+  await Promise.all(clients.map((client) => client.query('SELECT 1')));
+  for (const client of clients) client.release();
+  log.debug({ connections: size }, 'database pool warmed up');
+}
+
 export async function startSwitch(config: SwitchConfig, log: Logger, options: StartOptions = {}): Promise<RunningSwitch> {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const cardKey = cardKeyOf(config, log);
@@ -61,9 +72,11 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     ...(config.database.seedDemo ? { seedDemo: true } : {}),
     cardKey,
     log,
-    pool: { max: config.database.poolSize },
+    // Idle connections stay open: a quiet night must not make the next ATM pay for reconnecting.
+    pool: { max: config.database.poolSize, idleTimeoutMillis: 0 },
   });
 
+  await warmPool(database, config.database.poolSize, log);
   const ledger = new LedgerReader(database.pool, {
     cardKey,
     log,
