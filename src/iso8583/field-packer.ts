@@ -3,6 +3,13 @@ import type { FieldSpec, Padding } from './field-spec.js';
 import type { Interpreter } from './interpreters.js';
 import type { Prefixer } from './prefixers.js';
 
+/** Decoder state shared across the fields of one message. */
+export interface DecodeCursor {
+  offset: number;
+  /** The whole message as latin1: fields are substrings of it. */
+  text: string;
+}
+
 function pad(value: string, units: number, length: number, padding: Padding): string | undefined {
   const fill = length - units;
   switch (padding) {
@@ -65,10 +72,10 @@ export class FieldPacker {
   }
 
   /**
-   * Reads the field at `offset`; returns [value, next offset] through the `next` out-parameter array
-   * to keep the hot path free of tuple allocations.
+   * Reads the field at `offset` and returns its value; the next field's offset comes back through
+   * `cursor`, which also carries the message as latin1 text, to keep the hot path free of allocations.
    */
-  unpack(buf: Buffer, offset: number, next: { offset: number }): string {
+  unpack(buf: Buffer, offset: number, cursor: DecodeCursor): string {
     const { spec, interpreter, prefixer } = this;
     let units = spec.length;
     let dataStart = offset;
@@ -94,7 +101,7 @@ export class FieldPacker {
     if (bad >= 0) {
       throw new Iso8583DecodeError('ISO_INVALID_CHARACTER', spec.number, bad, `byte not allowed in a ${spec.type} field`);
     }
-    next.offset = end;
-    return interpreter.read(buf, dataStart, units);
+    cursor.offset = end;
+    return interpreter.read(buf, dataStart, units, cursor.text);
   }
 }

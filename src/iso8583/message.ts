@@ -8,7 +8,7 @@
  */
 export class IsoMessage {
   mti: string;
-  private readonly values: (string | undefined)[] = [];
+  private readonly values: (string | undefined)[] = new Array<string | undefined>(129);
   private w0 = 0;
   private w1 = 0;
   private w2 = 0;
@@ -34,6 +34,12 @@ export class IsoMessage {
     this.values[field] = value;
     this.setBit(field, true);
     return this;
+  }
+
+  /** The decoder's setter: the field number comes from the bitmap, so it is already known to be valid. */
+  setDecoded(field: number, value: string): void {
+    this.values[field] = value;
+    this.setBit(field, true);
   }
 
   delete(field: number): this {

@@ -1,5 +1,6 @@
 import { BITMAP_FIELD, Iso8583DecodeError, Iso8583EncodeError, Iso8583Error } from './errors.js';
 import { IsoMessage } from './message.js';
+import type { DecodeCursor } from './field-packer.js';
 import type { Profile } from './profile.js';
 
 const SECONDARY_BIT = 0x80000000;
@@ -12,7 +13,7 @@ export class Packager {
   /** Packing writes here first, sized for the profile's largest message, then copies out once. */
   private readonly scratch: Buffer;
   private readonly words = new Uint32Array(4);
-  private readonly cursor = { offset: 0 };
+  private readonly cursor: DecodeCursor = { offset: 0, text: '' };
 
   constructor(readonly profile: Profile) {
     this.scratch = Buffer.alloc(profile.maxBytes);
@@ -60,6 +61,7 @@ export class Packager {
     const message = new IsoMessage();
     let offset = 0;
     let lastField = BITMAP_FIELD;
+    cursor.text = buf.toString('latin1');
     try {
       message.mti = profile.mti.read(buf, 0);
       offset = profile.mti.bytes;
@@ -83,7 +85,7 @@ export class Packager {
             throw new Iso8583DecodeError('ISO_UNDEFINED_FIELD', field, offset,
               `bit ${field} is set but profile ${profile.name} does not define the field`);
           }
-          message.set(field, packer.unpack(buf, offset, cursor));
+          message.setDecoded(field, packer.unpack(buf, offset, cursor));
           offset = cursor.offset;
           lastField = field;
         }
@@ -91,6 +93,8 @@ export class Packager {
     } catch (error) {
       if (error instanceof Iso8583DecodeError) error.partial = message;
       throw error;
+    } finally {
+      cursor.text = '';
     }
     if (offset !== buf.length) {
       const error = new Iso8583DecodeError('ISO_TRAILING_BYTES', lastField, offset,

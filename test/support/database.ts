@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,10 @@ import { createLogger, silentLogger } from '../../src/observability/logger.js';
  */
 
 export const TEST_CARD_KEY: Buffer = DEV_CARD_KEY;
+
+const TEST_DIR_PREFIX = 'jht-switch-test-';
+/** A test directory this old with no live server was left by a run that was killed: remove it. */
+const ABANDONED_AFTER_MS = 30 * 60_000;
 
 let opening: Promise<DatabaseHandle> | undefined;
 let tempDir: string | undefined;
@@ -74,7 +78,8 @@ async function open(): Promise<DatabaseHandle> {
   if (databaseUrl) {
     return openDatabase({ databaseUrl, dataDir: '', seedDemo: true, cardKey: TEST_CARD_KEY, log });
   }
-  tempDir = await mkdtemp(path.join(os.tmpdir(), 'jht-switch-test-'));
+  await removeAbandonedTestDirs();
+  tempDir = await mkdtemp(path.join(os.tmpdir(), TEST_DIR_PREFIX));
   // mkdtemp makes the directory 0700; as root, postgres runs as another user and must be able to enter it.
   await chmod(tempDir, 0o755);
   return openDatabase({
@@ -86,6 +91,41 @@ async function open(): Promise<DatabaseHandle> {
     // A throw-away cluster: durability buys nothing and costs seconds on a 2-core runner.
     serverSettings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
   });
+}
+
+/**
+ * Runs killed with SIGKILL leave their directory behind (SIGTERM is handled in hooks.ts). Only directories
+ * older than {@link ABANDONED_AFTER_MS} whose postgres is not running are removed: a concurrent run's
+ * directory is young, or has a live server. A live orphaned server is left alone.
+ */
+async function removeAbandonedTestDirs(): Promise<void> {
+  const root = os.tmpdir();
+  for (const name of await readdir(root)) {
+    if (!name.startsWith(TEST_DIR_PREFIX)) continue;
+    const dir = path.join(root, name);
+    try {
+      if (Date.now() - (await stat(dir)).mtimeMs < ABANDONED_AFTER_MS) continue;
+      if (await hasLiveServer(path.join(dir, 'pg'))) continue;
+      await rm(dir, { recursive: true, force: true });
+    } catch {
+      // raced with another run's cleanup: nothing to do
+    }
+  }
+}
+
+async function hasLiveServer(dataDir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number.parseInt((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '', 10);
+  } catch {
+    return false;
+  }
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function freePort(): Promise<number> {

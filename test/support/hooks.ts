@@ -1,5 +1,9 @@
 import { stopTestDatabase } from './database.js';
 
+// A run ended by SIGTERM (a CI or tool time limit) would skip the 'exit' event and orphan the test
+// postgres. Exiting properly sends it SIGINT (src/ledger/embedded-process-hooks.ts).
+process.once('SIGTERM', () => process.exit(143));
+
 /** Mocha root hooks (registered in .mocharc.json): the shared test database lives as long as the run. */
 export const mochaHooks = {
   async afterAll(): Promise<void> {
