@@ -49,15 +49,20 @@ export class TextInterpreter implements Interpreter {
   }
 }
 
+/** Every byte as its two BCD characters; nibble 0xD is track 2's separator '=' (others are never read unvalidated). */
+function nibblePairs(track: boolean): readonly string[] {
+  const char = (n: number): string => (track && n === 0xd ? '=' : n <= 9 ? String(n) : '?');
+  return Array.from({ length: 256 }, (_, b) => char(b >> 4) + char(b & 0x0f));
+}
+const DIGIT_PAIRS = nibblePairs(false);
+const TRACK_PAIRS = nibblePairs(true);
+
 const PAD_NIBBLE: Record<NibblePadding, number> = { 'left-zero': 0, 'right-zero': 0, 'right-F': 0xf };
 
 /** Digits (or track 2 characters) packed two to a byte. */
 export class BcdInterpreter implements Interpreter {
   private readonly padLeft: boolean;
   private readonly padNibble: number;
-  /** Scratch space to build the decoded ASCII digits without per-digit string concatenation. */
-  private readonly scratch = Buffer.allocUnsafe(2048);
-
   constructor(
     private readonly track: boolean,
     nibblePadding: NibblePadding,
@@ -115,19 +120,18 @@ export class BcdInterpreter implements Interpreter {
     return -1;
   }
   read(buf: Buffer, offset: number, units: number): string {
-    const s = this.scratch;
-    const skipFirst = (units & 1) === 1 && this.padLeft;
-    let n = 0;
+    // Two characters per byte from a table: string concatenation of short pieces stays in JS,
+    // where a Buffer-to-string call would cross into C++ for every field.
+    const pairs = this.track ? TRACK_PAIRS : DIGIT_PAIRS;
     const end = offset + ((units + 1) >> 1);
-    for (let i = offset; i < end; i++) {
-      const b = buf[i]!;
-      s[n++] = this.charOf(b >> 4);
-      s[n++] = this.charOf(b & 0x0f);
-    }
-    return skipFirst ? s.toString('latin1', 1, units + 1) : s.toString('latin1', 0, units);
-  }
-  private charOf(nibble: number): number {
-    return nibble === 0xd ? 0x3d : 0x30 + nibble;
+    const odd = (units & 1) === 1;
+    let i = offset;
+    let value = '';
+    if (odd && this.padLeft) value = pairs[buf[i++]!]![1]!;
+    const last = odd && !this.padLeft ? end - 1 : end;
+    for (; i < last; i++) value += pairs[buf[i]!]!;
+    if (last < end) value += pairs[buf[last]!]![0]!;
+    return value;
   }
 }
 

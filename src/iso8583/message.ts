@@ -8,7 +8,7 @@
  */
 export class IsoMessage {
   mti: string;
-  private readonly values: (string | undefined)[] = new Array<string | undefined>(129);
+  private readonly values: (string | undefined)[] = [];
   private w0 = 0;
   private w1 = 0;
   private w2 = 0;
