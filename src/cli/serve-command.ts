@@ -27,15 +27,17 @@ export function registerServeCommand(program: Command): void {
     .option('--seed-demo', 'seed the demo data into the DATABASE_URL database too')
     .option('--pretty', 'human-readable logs (pino-pretty)')
     .action(async (options: ServeOptions) => {
-      const config = loadConfig({
+      const sources = {
         file: options.config,
         overrides: { host: options.host, port: options.port, dataDir: options.dataDir, seedDemo: options.seedDemo },
-      });
+      };
+      const config = loadConfig(sources);
       const log = createLogger({ level: config.log.level, pretty: options.pretty ?? config.log.pretty });
-      const running = await startSwitch(config, log);
-      const { host, port } = running.listener;
+      const running = await startSwitch(config, log, { reloadConfig: () => loadConfig(sources) });
+      const port = running.network.sharedListener?.port ?? config.listen.port;
+      const listening = running.network.listeners().map((l) => `  ${l.host}:${l.port}  ${l.partners.join(', ')}`).join('\n');
       process.stderr.write(
-        `\njht-switch is listening on ${host}:${port} (ISO 8583, 2-byte length header, profile iso87-ascii).\n` +
+        `\njht-switch is listening (ISO 8583):\n${listening}\n` +
           `Try it from another terminal:\n` +
           `  npx jht-switch atm --port ${port} --pan 6040990000000001       # BUDI SANTOSO, approved\n` +
           `  npx jht-switch atm --port ${port} --account 1234567890         # the same participant by account\n` +

@@ -1,18 +1,7 @@
 import { IsoMessage } from '../iso8583/index.js';
+import { messageTimestamps, networkRequest } from '../switch/network-messages.js';
 
-/** Field 7 (MMDDhhmmss, UTC as ISO 8583 asks), 12 (hhmmss local) and 13 (MMDD local). */
-function timestamps(now = new Date()): { f7: string; f12: string; f13: string } {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return {
-    f7: p(now.getUTCMonth() + 1) + p(now.getUTCDate()) + p(now.getUTCHours()) + p(now.getUTCMinutes()) + p(now.getUTCSeconds()),
-    f12: p(now.getHours()) + p(now.getMinutes()) + p(now.getSeconds()),
-    f13: p(now.getMonth() + 1) + p(now.getDate()),
-  };
-}
-
-export function networkRequest(stan: string, code: '001' | '002' | '301'): IsoMessage {
-  return new IsoMessage('0800', { 7: timestamps().f7, 11: stan, 70: code });
-}
+export { networkRequest };
 
 export interface InquiryParams {
   stan: string;
@@ -25,7 +14,7 @@ export interface InquiryParams {
 
 /** A JHT balance inquiry as an ATM host sends it (CONTRACT "Balance inquiry request fields"). */
 export function balanceInquiry(params: InquiryParams): IsoMessage {
-  const { f7, f12, f13 } = timestamps();
+  const { f7, f12, f13 } = messageTimestamps();
   const message = new IsoMessage('0200', {
     3: params.processingCode ?? '310000',
     7: f7,

@@ -61,8 +61,18 @@ function checkPartners(config: SwitchConfig, source: string): void {
       if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}"`);
       acquirers.set(acquirer, partner.id);
     }
+    if (partner.listener && partner.dialOut) {
+      throw new ConfigError(source, at, 'has both a listener and a dial-out peer; give it one of them');
+    }
+    const shared = !partner.listener && !partner.dialOut;
+    if (shared && partner.tls) {
+      throw new ConfigError(source, `${at}: tls`, 'mutual TLS needs a listener of its own (listener: { host, port })');
+    }
+    if (shared && (partner.framing.type !== 'binary-2' || partner.framing.headerCountsItself)) {
+      throw new ConfigError(source, `${at}: framing`, 'the shared listener speaks the default framing (binary-2); give the partner a listener of its own');
+    }
     // On the shared listener a connection is bound to a partner by its source address, so addresses must not overlap.
-    if (!partner.listener && !partner.tls && !partner.dialOut) {
+    if (shared) {
       for (const address of partner.allowFrom) {
         const owner = sharedAddresses.get(address);
         if (owner) {

@@ -29,8 +29,8 @@ const tlsSchema = z.object({
 const macSchema = z.discriminatedUnion('algorithm', [
   z.object({ algorithm: z.literal('none') }).strict(),
   z.object({
+    /** ANSI X9.19 on the message's last field: 64 without a secondary bitmap, 128 with one. */
     algorithm: z.literal('x9.19'),
-    field: z.union([z.literal(64), z.literal(128)]).default(64),
     /** Double-length DES key as 32 hex digits. Never logged: the KCV is shown instead. */
     key: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'must be 32 hex digits (double-length DES key)'),
     /** Key check value (6 hex digits) to catch a mistyped key at start-up. */

@@ -4,8 +4,10 @@ import type { JournalWriter } from '../journal/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Connection } from '../transport/connection.js';
 import type { MessageHandler, Reply } from '../transport/connection-types.js';
-import { Field } from './iso-codes.js';
+import type { SwitchObserver } from './control.js';
+import { Field, expectsResponse } from './iso-codes.js';
 import { journalEntryOf, latencyMicros } from './journal-entry.js';
+import type { OutboundRequests } from './outbound-requests.js';
 import { processRequest } from './pipeline.js';
 import type { Session } from './session.js';
 import { Transaction, type SwitchServices } from './transaction.js';
@@ -15,8 +17,11 @@ export interface ConnectionHandlerDeps {
   readonly services: SwitchServices;
   readonly journal: JournalWriter;
   readonly log: Logger;
-  /** Called once per answered transaction (metrics). */
-  readonly onTransaction?: (tx: Transaction, response: IsoMessage) => void;
+  readonly observer: SwitchObserver;
+  /** Packs a response, adding its MAC when the partner uses one. */
+  readonly packResponse?: (response: IsoMessage) => Buffer;
+  /** The switch's own requests on this connection (dial-out): answers to them are routed here. */
+  readonly outbound?: OutboundRequests;
 }
 
 /**
@@ -24,33 +29,50 @@ export interface ConnectionHandlerDeps {
  * and sent as soon as it is ready (in any order), journaled, and logged as one line without card data.
  */
 export function createConnectionHandler(session: Session, deps: ConnectionHandlerDeps): MessageHandler {
-  const { packager, services, journal, log } = deps;
+  const { packager, services, journal, log, observer } = deps;
   const connectionLog = log.child({ partner: session.partner.id, connection: session.id });
+  const pack = deps.packResponse ?? ((response: IsoMessage) => packager.pack(response));
 
   async function onMessage(body: Buffer, _reply: unknown, connection: Connection): Promise<Reply> {
     const tx = new Transaction(session, packager, body);
+    session.inFlight++;
+    session.load.inFlight++;
+    observer.inFlightChanged(1);
+    try {
+      return await answer(tx, connection);
+    } finally {
+      session.inFlight--;
+      session.load.inFlight--;
+      observer.inFlightChanged(-1);
+    }
+  }
+
+  async function answer(tx: Transaction, connection: Connection): Promise<Reply> {
     const outcome = await processRequest(tx, services);
     if (outcome.kind === 'garbage') {
       const { code, field, offset } = outcome.error;
-      connectionLog.warn({ code, field, offset, bytes: body.length }, 'undecodable message (MTI or bitmap): no answer');
+      connectionLog.warn({ code, field, offset, bytes: tx.raw.length }, 'undecodable message (MTI or bitmap): no answer');
       if (connection.recordGarbage()) connectionLog.warn('too many undecodable messages: closing the connection');
       return null;
     }
     if (outcome.kind === 'ignore') {
-      connectionLog.info({ mti: tx.request?.mti, stan: tx.request?.get(Field.Stan) }, outcome.reason);
+      const message = tx.request!;
+      if (!expectsResponse(message.mti) && deps.outbound?.resolve(message)) return null;
+      connectionLog.info({ mti: message.mti, stan: message.get(Field.Stan) }, outcome.reason);
       return null;
     }
     let packed: Buffer;
     try {
-      packed = packager.pack(outcome.response);
+      packed = pack(outcome.response);
     } catch (error) {
       connectionLog.error({ err: error, mti: outcome.response.mti }, 'cannot pack the response: no answer');
       journal.record(journalEntryOf(tx, undefined, session.id));
       return null;
     }
     journal.record(journalEntryOf(tx, outcome.response, session.id));
-    logTransaction(connectionLog, tx, outcome.response);
-    deps.onTransaction?.(tx, outcome.response);
+    const latency = latencyMicros(tx);
+    logTransaction(connectionLog, tx, outcome.response, latency);
+    observer.transaction(session.partner.id, tx.request!.mti, outcome.response.get(Field.ResponseCode)!, latency / 1e6);
     return packed;
   }
 
@@ -59,7 +81,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
 }
 
 /** One JSON line per transaction: partner, MTI, STAN, masked PAN, response code, latency. */
-function logTransaction(log: Logger, tx: Transaction, response: IsoMessage): void {
+function logTransaction(log: Logger, tx: Transaction, response: IsoMessage, latencyUs: number): void {
   const request = tx.request!;
   const pan = request.get(Field.Pan);
   log.info(
@@ -72,7 +94,7 @@ function logTransaction(log: Logger, tx: Transaction, response: IsoMessage): voi
       maskedPan: pan === undefined ? undefined : maskPan(pan),
       processingCode: request.get(Field.ProcessingCode),
       responseCode: response.get(Field.ResponseCode),
-      latencyUs: latencyMicros(tx),
+      latencyUs,
       note: tx.note,
     },
     'transaction',

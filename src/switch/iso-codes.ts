@@ -7,10 +7,12 @@ export const ResponseCode = {
   NoParticipantLinked: '14',
   FormatError: '30',
   ParticipantBlocked: '57',
+  MacFailure: '63',
   AcquirerNotPermitted: '58',
   LedgerUnavailable: '91',
   DuplicateTransmission: '94',
   SystemError: '96',
+  PartnerLimitExceeded: '97',
 } as const;
 export type ResponseCode = (typeof ResponseCode)[keyof typeof ResponseCode];
 
@@ -23,9 +25,11 @@ export const RESPONSE_CODE_MEANING: Readonly<Record<ResponseCode, string>> = {
   '30': 'format error: a mandatory field missing or malformed',
   '57': "participant's link or membership is blocked or not active",
   '58': 'acquirer not bound to this connection, or session not signed on',
+  '63': 'MAC missing or wrong',
   '91': 'ledger unavailable',
   '94': 'duplicate transmission',
   '96': 'internal failure',
+  '97': 'partner limit exceeded (requests per second or in flight): retry later',
 };
 
 export function describeResponseCode(code: string): string {

@@ -1,21 +1,19 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { PartnerConfig, SwitchConfig } from '../config/schema.js';
-import { Packager, loadProfile } from '../iso8583/index.js';
+import type { SwitchConfig } from '../config/schema.js';
 import { JournalWriter, TransactionKeyStore } from '../journal/index.js';
 import { DEV_CARD_KEY, LedgerReader, isDevCardKey, openDatabase, type DatabaseHandle } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
-import { AllowList } from '../transport/allow-list.js';
-import { createFraming } from '../transport/framing/index.js';
-import { startListener, type Listener } from '../transport/server.js';
-import { createConnectionHandler, type ConnectionHandlerDeps } from './connection-handler.js';
-import { Session } from './session.js';
+import type { Listener } from '../transport/index.js';
+import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
+import { PartnerNetwork } from './partner-network.js';
 import type { SwitchServices } from './transaction.js';
 
-export interface RunningSwitch {
+export interface RunningSwitch extends SwitchControl {
   readonly config: SwitchConfig;
-  /** The shared listener (127.0.0.1:8583 by default); port resolved when 0 was asked for. */
+  /** The shared listener (127.0.0.1:8583 by default), when some partner uses it. */
   readonly listener: Listener;
+  readonly network: PartnerNetwork;
   readonly database: DatabaseHandle;
   readonly ledger: LedgerReader;
   readonly journal: JournalWriter;
@@ -28,7 +26,13 @@ export interface RunningSwitch {
 export interface StartOptions {
   /** An already-open database (tests share one); the switch then leaves it running on stop. */
   database?: DatabaseHandle;
+  /** Metrics and other watchers of what happens. */
+  observer?: SwitchObserver;
+  /** Where `reload` reads the configuration again; without it reload re-applies the current one. */
+  reloadConfig?: () => SwitchConfig;
 }
+
+const GRACE_MS = 10_000;
 
 function cardKeyOf(config: SwitchConfig, log: Logger): Buffer {
   const key = config.cardKey ? Buffer.from(config.cardKey, 'hex') : DEV_CARD_KEY;
@@ -43,13 +47,6 @@ function digestKeyOf(cardKey: Buffer): Buffer {
   return createHmac('sha256', cardKey).update('jht-switch/request-digest/v1').digest();
 }
 
-/** Partners on the shared listener are recognised by source address (config guarantees no overlap). */
-function sharedListenerPartners(config: SwitchConfig): { partner: PartnerConfig; allowList: AllowList }[] {
-  return config.partners
-    .filter((p) => !p.listener && !p.dialOut)
-    .map((partner) => ({ partner, allowList: new AllowList(partner.allowFrom) }));
-}
-
 /**
  * Opens the pool's connections before the first ATM does: connecting and authenticating costs tens of
  * milliseconds each, which would otherwise land on the first requests and could cost them their budget.
@@ -61,8 +58,15 @@ async function warmPool(database: DatabaseHandle, size: number, log: Logger): Pr
   log.debug({ connections: size }, 'database pool warmed up');
 }
 
+/** Settings a reload cannot change on a running switch (they shape the database and the pipeline). */
+function restartOnlyChanges(running: SwitchConfig, next: SwitchConfig): string[] {
+  const keys = ['database', 'ledger', 'cardKey', 'journal', 'transport'] as const;
+  return keys.filter((k) => JSON.stringify(running[k]) !== JSON.stringify(next[k]));
+}
+
 export async function startSwitch(config: SwitchConfig, log: Logger, options: StartOptions = {}): Promise<RunningSwitch> {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const startedAt = new Date();
   const cardKey = cardKeyOf(config, log);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
@@ -75,8 +79,8 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     // Idle connections stay open: a quiet night must not make the next ATM pay for reconnecting.
     pool: { max: config.database.poolSize, idleTimeoutMillis: 0 },
   });
-
   await warmPool(database, config.database.poolSize, log);
+
   const ledger = new LedgerReader(database.pool, {
     cardKey,
     log,
@@ -93,44 +97,45 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     maxBatchSize: config.journal.maxBatch,
   });
   const services: SwitchServices = { ledger, transactionKeys, digestKey: digestKeyOf(cardKey), ledgerTimeoutMs: config.ledger.timeoutMs, log };
+  const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER });
+  await network.start(config);
+  let current = config;
+  for (const l of network.listeners()) log.info({ host: l.host, port: l.port, partners: l.partners }, 'switch listening');
 
-  const shared = sharedListenerPartners(config);
-  const packagers = new Map<string, Packager>();
-  const packagerFor = (profile: string): Packager => {
-    let packager = packagers.get(profile);
-    if (!packager) packagers.set(profile, (packager = new Packager(loadProfile(profile))));
-    return packager;
-  };
-  const deps = (partner: PartnerConfig): ConnectionHandlerDeps => ({ packager: packagerFor(partner.profile), services, journal, log });
-
-  const listener = await startListener({
-    host: config.listen.host,
-    port: config.listen.port,
-    framing: createFraming('binary-2'),
-    maxFrameBytes: config.transport.maxFrameBytes,
-    idleTimeoutMs: config.transport.idleTimeoutMs,
-    maxGarbageFrames: config.transport.maxGarbageFrames,
-    // The partner is known only after accept; the listener reads up to the most generous partner's limit.
-    maxInFlight: Math.max(...shared.map(({ partner }) => partner.limits.maxInFlight)),
-    maxConnections: shared.reduce((sum, { partner }) => sum + partner.limits.maxConnections, 0),
-    allowList: shared.flatMap(({ partner }) => partner.allowFrom),
-    logger: log,
-    onConnection(connection) {
-      const remote = connection.peer.remoteAddress;
-      const match = shared.find(({ allowList }) => allowList.allows(remote))!;
-      const session = new Session(connection.id, match.partner, remote);
-      log.info({ partner: match.partner.id, connection: connection.id, remote }, 'partner connected');
-      return createConnectionHandler(session, deps(match.partner));
-    },
+  const status = (): SwitchStatus => ({
+    instanceId,
+    startedAt: startedAt.toISOString(),
+    accepting: network.accepting,
+    listeners: network.listeners(),
+    partners: network.status(),
+    breaker: ledger.state,
+    journalQueueDepth: journal.queueDepth,
+    inFlight: network.inFlight,
   });
-  log.info({ host: listener.host, port: listener.port, partners: config.partners.map((p) => p.id), database: database.connectionString }, 'switch listening');
+
+  const reload = async (): Promise<ReloadResult> => {
+    // loadConfig throws a ConfigError for a bad file: nothing below runs, the running config stays.
+    const next = options.reloadConfig ? options.reloadConfig() : current;
+    const ignored = restartOnlyChanges(current, next);
+    if (ignored.length > 0) log.warn({ settings: ignored }, 'reload: these settings only change on restart');
+    const result = await network.apply(next);
+    current = { ...current, listen: next.listen, partners: next.partners };
+    log.info(result, 'configuration reloaded');
+    return result;
+  };
+
+  const drain = async (): Promise<void> => {
+    log.info('draining: no new connections; finishing what is in flight');
+    await network.closeAll(GRACE_MS);
+    await Promise.all([transactionKeys.flush(), journal.flush()]);
+    log.info('drained');
+  };
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log.info('stopping: no new connections; answering what is in flight');
-      listener.close();
-      await listener.closeAll({ graceMs: 10_000 });
+      await network.closeAll(GRACE_MS);
       await transactionKeys.close();
       await journal.close();
       await ledger.close();
@@ -140,5 +145,24 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     return stopping;
   };
 
-  return { config, listener, database, ledger, journal, transactionKeys, instanceId, stop };
+  return {
+    get config() {
+      return current;
+    },
+    get listener() {
+      const shared = network.sharedListener;
+      if (!shared) throw new Error('no partner uses the shared listener');
+      return shared;
+    },
+    network,
+    database,
+    ledger,
+    journal,
+    transactionKeys,
+    instanceId,
+    status,
+    drain,
+    reload,
+    stop,
+  };
 }

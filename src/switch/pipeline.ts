@@ -2,6 +2,7 @@ import { BITMAP_FIELD, Iso8583DecodeError, MTI_FIELD, type IsoMessage } from '..
 import { LedgerUnavailableError } from '../ledger/errors.js';
 import { Mti, ResponseCode, expectsResponse } from './iso-codes.js';
 import { buildResponse, replayableOf } from './respond.js';
+import { admitWithinLimits } from './steps/admit-within-limits.js';
 import { bindAcquirer } from './steps/bind-acquirer.js';
 import { detectDuplicate } from './steps/detect-duplicate.js';
 import { lookupParticipant } from './steps/lookup-participant.js';
@@ -11,8 +12,8 @@ import { validateInquiry } from './steps/validate-inquiry.js';
 import type { Step, SwitchServices, Transaction } from './transaction.js';
 
 /** The participants of each kind of request, in order (jPOS TransactionManager style). */
-const INQUIRY: readonly Step[] = [validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant];
-const REVERSAL: readonly Step[] = [bindAcquirer, reverse];
+const INQUIRY: readonly Step[] = [admitWithinLimits, validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant];
+const REVERSAL: readonly Step[] = [admitWithinLimits, bindAcquirer, reverse];
 const NETWORK: readonly Step[] = [networkManagement];
 
 function stepsFor(mti: string): readonly Step[] | undefined {

@@ -1,4 +1,5 @@
 import type { PartnerConfig } from '../config/schema.js';
+import type { PartnerLoad } from './partner-load.js';
 
 /**
  * One partner connection's state, as the pipeline sees it. A connection is bound to exactly one partner
@@ -7,7 +8,8 @@ import type { PartnerConfig } from '../config/schema.js';
  */
 export class Session {
   signedOn = false;
-  garbageFrames = 0;
+  inFlight = 0;
+  readonly openedAt = new Date();
   private readonly acquirers: ReadonlySet<string>;
   private readonly processingCodes: ReadonlySet<string> | undefined;
 
@@ -15,6 +17,10 @@ export class Session {
     readonly id: string,
     readonly partner: PartnerConfig,
     readonly remoteAddress: string,
+    readonly load: PartnerLoad,
+    readonly direction: 'inbound' | 'dial-out' = 'inbound',
+    /** Called when the sign-on state changes (metrics). */
+    private readonly onSignOnChange: (signedOn: boolean) => void = () => undefined,
   ) {
     this.acquirers = new Set(partner.acquirerIds);
     this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;
@@ -27,6 +33,12 @@ export class Session {
   /** Whether the partner's configuration allows this (already recognised as JHT) processing code. */
   allowsProcessingCode(code: string): boolean {
     return this.processingCodes === undefined || this.processingCodes.has(code);
+  }
+
+  setSignedOn(signedOn: boolean): void {
+    if (signedOn === this.signedOn) return;
+    this.signedOn = signedOn;
+    this.onSignOnChange(signedOn);
   }
 
   /** Partners that need no sign-on are treated as signed on from the start. */

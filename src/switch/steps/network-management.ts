@@ -10,10 +10,10 @@ export const networkManagement: Step = (tx) => {
   }
   switch (request.get(Field.NetworkCode)) {
     case NetworkCode.SignOn:
-      tx.session.signedOn = true;
+      tx.session.setSignedOn(true);
       break;
     case NetworkCode.SignOff:
-      tx.session.signedOn = false;
+      tx.session.setSignedOn(false);
       break;
     case NetworkCode.EchoTest:
       break;
