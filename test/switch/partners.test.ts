@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import type { PartnerConfig, SwitchConfigInput } from '../../src/config/schema.js';
