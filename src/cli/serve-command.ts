@@ -32,7 +32,9 @@ export function registerServeCommand(program: Command): void {
         overrides: { host: options.host, port: options.port, dataDir: options.dataDir, seedDemo: options.seedDemo },
       };
       const config = loadConfig(sources);
-      const log = createLogger({ level: config.log.level, pretty: options.pretty ?? config.log.pretty });
+      // Human-readable logs for a developer at a terminal; JSON lines everywhere else (and always in production).
+      const development = process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true;
+      const log = createLogger({ level: config.log.level, pretty: options.pretty ?? (config.log.pretty || development) });
       const running = await startSwitch(config, log, { reloadConfig: () => loadConfig(sources) });
       const port = running.network.sharedListener?.port ?? config.listen.port;
       const listening = running.network.listeners().map((l) => `  ${l.host}:${l.port}  ${l.partners.join(', ')}`).join('\n');

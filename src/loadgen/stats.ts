@@ -58,13 +58,20 @@ export class RunStats {
   readonly measured = new PhaseStats();
   /** Answers that came after their request had been counted as timed out (already an error). */
   lateAnswers = 0;
-  /** The most a request went out after its scheduled time: the generator's own lag (rate mode). */
-  maxSendLagMs = 0;
+  /**
+   * How late the generator staged each measured request after its scheduled time (rate mode): the
+   * generator's own share of the latency (timer granularity, its CPU), shown beside the latency.
+   */
+  readonly sendLag = new LatencyHistogram();
 
   constructor(public measureFromMs: number) {}
 
   phaseAt(scheduledMs: number): PhaseStats {
     return scheduledMs < this.measureFromMs ? this.warmup : this.measured;
+  }
+
+  recordSendLag(scheduledMs: number, nowMs: number): void {
+    if (scheduledMs >= this.measureFromMs) this.sendLag.record((nowMs - scheduledMs) * 1000);
   }
 
   get sent(): number {
