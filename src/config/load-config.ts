@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { MacKey, MacKeyError } from '../security/index.js';
 import { switchConfigSchema, type SwitchConfig } from './schema.js';
 
 /** A configuration that does not validate; the message names the partner and the key. */
@@ -60,6 +61,15 @@ function checkPartners(config: SwitchConfig, source: string): void {
       const owner = acquirers.get(acquirer);
       if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}"`);
       acquirers.set(acquirer, partner.id);
+    }
+    if (partner.mac.algorithm !== 'none') {
+      // A mistyped key is caught at start-up, by its check value; the error names KCVs, never the key.
+      try {
+        MacKey.fromSettings(partner.mac);
+      } catch (error) {
+        if (error instanceof MacKeyError) throw new ConfigError(source, `${at}: mac`, error.message);
+        throw error;
+      }
     }
     if (partner.listener && partner.dialOut) {
       throw new ConfigError(source, at, 'has both a listener and a dial-out peer; give it one of them');

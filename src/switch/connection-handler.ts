@@ -1,5 +1,6 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
 import { maskPan } from '../iso8583/index.js';
+import { verifyMessage } from '../security/index.js';
 import type { JournalWriter } from '../journal/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Connection } from '../transport/connection.js';
@@ -57,7 +58,9 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     }
     if (outcome.kind === 'ignore') {
       const message = tx.request!;
-      if (!expectsResponse(message.mti) && deps.outbound?.resolve(message)) return null;
+      // An answer to the switch's own 0800 counts only with a good MAC; otherwise it never arrived.
+      const macOk = !session.macKey || verifyMessage(tx.raw, message, packager, session.macKey) === 'ok';
+      if (!expectsResponse(message.mti) && macOk && deps.outbound?.resolve(message)) return null;
       connectionLog.info({ mti: message.mti, stan: message.get(Field.Stan) }, outcome.reason);
       return null;
     }

@@ -1,4 +1,4 @@
-import type { IsoMessage, Packager } from '../iso8583/index.js';
+import type { IsoMessage } from '../iso8583/index.js';
 import type { Connection } from '../transport/connection.js';
 import { Field } from './iso-codes.js';
 
@@ -9,7 +9,8 @@ export class OutboundRequests {
 
   constructor(
     private readonly connection: Connection,
-    private readonly packager: Packager,
+    /** Packs for the partner, with its MAC when it uses one. */
+    private readonly pack: (message: IsoMessage) => Buffer,
   ) {}
 
   nextStan(): string {
@@ -26,7 +27,7 @@ export class OutboundRequests {
         resolve(undefined);
       }, timeoutMs);
       this.pending.set(stan, { resolve, timer });
-      this.connection.send(this.packager.pack(message));
+      this.connection.send(this.pack(message));
     });
   }
 

@@ -234,8 +234,8 @@ export class PartnerNetwork {
     if (!this.accepting && direction === 'inbound') return this.refuse(connection, partner.id, 'SHUTTING_DOWN');
     if (runtime.sessions.size >= partner.limits.maxConnections) return this.refuse(connection, partner.id, 'TOO_MANY_CONNECTIONS');
     const session = new Session(connection.id, partner, connection.peer.remoteAddress, runtime.load, direction,
-      (signedOn) => observer.signOnChanged(partner.id, signedOn));
-    const outbound = direction === 'dial-out' ? new OutboundRequests(connection, runtime.packager) : undefined;
+      (signedOn) => observer.signOnChanged(partner.id, signedOn), runtime.macKey);
+    const outbound = direction === 'dial-out' ? new OutboundRequests(connection, (m) => runtime.pack(m)) : undefined;
     runtime.sessions.set(session, connection);
     this.connectionCount++;
     observer.connectionOpened(partner.id);
@@ -253,7 +253,7 @@ export class PartnerNetwork {
       journal: this.deps.journal,
       log,
       observer,
-      packResponse: (response) => runtime.packResponse(response),
+      packResponse: (response) => runtime.pack(response),
       ...(outbound ? { outbound } : {}),
     });
   }

@@ -1,5 +1,6 @@
 import type { PartnerConfig } from '../config/schema.js';
 import { Packager, loadProfile, type IsoMessage } from '../iso8583/index.js';
+import { MacKey, signMessage } from '../security/index.js';
 import type { Connection } from '../transport/index.js';
 import type { PartnerStatus } from './control.js';
 import { PartnerLoad } from './partner-load.js';
@@ -18,10 +19,12 @@ export class PartnerRuntime {
   readonly load: PartnerLoad;
   readonly packager: Packager;
   readonly sessions = new Map<Session, Connection>();
+  readonly macKey: MacKey | undefined;
   private readonly settings: string;
 
   constructor(readonly config: PartnerConfig) {
     this.load = new PartnerLoad(config.limits.maxInFlight, config.limits.requestsPerSecond);
+    this.macKey = config.mac.algorithm === 'x9.19' ? MacKey.fromSettings(config.mac) : undefined;
     this.packager = packagerFor(config.profile);
     this.settings = JSON.stringify(config);
   }
@@ -31,8 +34,9 @@ export class PartnerRuntime {
     return JSON.stringify(other) === this.settings;
   }
 
-  packResponse(response: IsoMessage): Buffer {
-    return this.packager.pack(response);
+  /** Packs a message for this partner, with its MAC when the partner uses one. */
+  pack(message: IsoMessage): Buffer {
+    return this.macKey ? signMessage(message, this.packager, this.macKey) : this.packager.pack(message);
   }
 
   status(endpoint: string): PartnerStatus {

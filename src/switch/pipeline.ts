@@ -9,12 +9,13 @@ import { lookupParticipant } from './steps/lookup-participant.js';
 import { networkManagement } from './steps/network-management.js';
 import { reverse } from './steps/reverse.js';
 import { validateInquiry } from './steps/validate-inquiry.js';
+import { verifyMac } from './steps/verify-mac.js';
 import type { Step, SwitchServices, Transaction } from './transaction.js';
 
 /** The participants of each kind of request, in order (jPOS TransactionManager style). */
-const INQUIRY: readonly Step[] = [admitWithinLimits, validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant];
-const REVERSAL: readonly Step[] = [admitWithinLimits, bindAcquirer, reverse];
-const NETWORK: readonly Step[] = [networkManagement];
+const INQUIRY: readonly Step[] = [verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant];
+const REVERSAL: readonly Step[] = [verifyMac, admitWithinLimits, bindAcquirer, reverse];
+const NETWORK: readonly Step[] = [verifyMac, networkManagement];
 
 function stepsFor(mti: string): readonly Step[] | undefined {
   switch (mti) {

@@ -1,4 +1,5 @@
 import type { PartnerConfig } from '../config/schema.js';
+import type { MacKey } from '../security/index.js';
 import type { PartnerLoad } from './partner-load.js';
 
 /**
@@ -21,6 +22,8 @@ export class Session {
     readonly direction: 'inbound' | 'dial-out' = 'inbound',
     /** Called when the sign-on state changes (metrics). */
     private readonly onSignOnChange: (signedOn: boolean) => void = () => undefined,
+    /** The partner's MAC key, when it uses one: every message both ways carries a MAC. */
+    readonly macKey?: MacKey,
   ) {
     this.acquirers = new Set(partner.acquirerIds);
     this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;

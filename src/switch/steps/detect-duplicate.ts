@@ -15,11 +15,12 @@ export function transactionKeyOf(tx: Transaction): TransactionKey {
 }
 
 /**
- * HMAC of the request as re-packed with the repeat digit cleared (0201 is the same request as 0200).
- * The codec is lossless, so equal digests mean byte-identical content.
+ * HMAC of the request as re-packed with the repeat digit cleared (0201 is the same request as 0200) and
+ * without its MAC (which covers the MTI, so a repeat's MAC differs). The codec is lossless, so equal
+ * digests mean byte-identical content.
  */
 export function requestDigestOf(tx: Transaction, key: Buffer): Buffer {
-  const canonical = tx.request!.clone();
+  const canonical = tx.request!.clone().delete(Field.Mac).delete(Field.Mac2);
   canonical.mti = canonical.mti.slice(0, 3) + '0';
   return createHmac('sha256', key).update(tx.packager.pack(canonical)).digest();
 }

@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config/load-config.js';
+
+describe('config', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'jht-config-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  async function file(name: string, text: string): Promise<string> {
+    const at = path.join(dir, name);
+    await writeFile(at, text);
+    return at;
+  }
+
+  function configError(load: () => unknown): ConfigError {
+    try {
+      load();
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('without a file: the contract (127.0.0.1:8583, the demo partner 99901 from loopback, sign-on required)', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.listen).to.deep.equal({ host: '127.0.0.1', port: 8583 });
+    expect(config.ledger.timeoutMs).to.equal(250);
+    expect(config.partners).to.have.length(1);
+    expect(config.partners[0]).to.deep.include({ id: 'demo', acquirerIds: ['99901'], allowFrom: ['127.0.0.1', '::1'], signOnRequired: true, profile: 'iso87-ascii' });
+  });
+
+  it('reads YAML and JSON; the environment and the command line override the file', async () => {
+    const yaml = await file('switch.yaml', 'listen:\n  port: 9000\nledger:\n  timeoutMs: 100\n');
+    const json = await file('switch.json', JSON.stringify({ listen: { port: 9001 } }));
+    expect(loadConfig({ file: yaml, env: {} }).listen.port).to.equal(9000);
+    expect(loadConfig({ file: yaml, env: {} }).ledger.timeoutMs).to.equal(100);
+    expect(loadConfig({ env: { JHT_CONFIG: json } }).listen.port).to.equal(9001);
+    const overridden = loadConfig({ file: yaml, env: { DATABASE_URL: 'postgresql://u@db/x', JHT_LOG_LEVEL: 'debug' }, overrides: { port: 9100 } });
+    expect([overridden.listen.port, overridden.database.url, overridden.log.level]).to.deep.equal([9100, 'postgresql://u@db/x', 'debug']);
+  });
+
+  it('errors name the partner and the key', async () => {
+    const bad = await file('bad.yaml', 'partners:\n  - id: demo\n    name: Demo\n    acquirerIds: ["99901"]\n  - id: bank-b\n    name: B\n    acquirerIds: ["99902"]\n    framing: { type: carrier-pigeon }\n');
+    const error = configError(() => loadConfig({ file: bad, env: {} }));
+    expect(error.message).to.match(/^.*bad\.yaml: partner "bank-b" \(partners\[1\]\): framing\.type: /);
+    expect(configError(() => loadConfig({ file: 'nope.yaml', env: {} })).message).to.match(/cannot read/);
+    const broken = await file('broken.json', '{ "listen": ');
+    expect(configError(() => loadConfig({ file: broken, env: {} })).message).to.match(/not valid JSON/);
+  });
+
+  it('refuses what would let a partner act as another', async () => {
+    const twice = await file('twice.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["1"] }\n  - { id: b, name: B, acquirerIds: ["1"], listener: { port: 9500 } }\n');
+    expect(configError(() => loadConfig({ file: twice, env: {} })).message).to.include('1 already belongs to partner "a"');
+    const overlap = await file('overlap.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["1"] }\n  - { id: b, name: B, acquirerIds: ["2"] }\n');
+    expect(configError(() => loadConfig({ file: overlap, env: {} })).message).to.include('127.0.0.1 is also allowed for partner "a"');
+    const tlsShared = await file('tls.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["1"], tls: { keyFile: k, certFile: c, caFile: ca, clientSubject: a } }\n');
+    expect(configError(() => loadConfig({ file: tlsShared, env: {} })).message).to.include('mutual TLS needs a listener of its own');
+  });
+
+  it('checks a MAC key against its check value, and never prints the key', async () => {
+    const key = '0123456789ABCDEFFEDCBA9876543210';
+    const wrongKcv = await file('mac.yaml', `partners:\n  - { id: a, name: A, acquirerIds: ["1"], listener: { port: 9600 }, mac: { algorithm: x9.19, key: ${key}, kcv: "000000" } }\n`);
+    const error = configError(() => loadConfig({ file: wrongKcv, env: {} }));
+    expect(error.message).to.include('partner "a" (partners[0]): mac');
+    expect(error.message).to.include('08D7B4');
+    expect(error.message).to.not.include(key.slice(0, 16));
+  });
+});

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
+import { IsoClient } from '../../src/client/iso-client.js';
+import type { IsoMessage } from '../../src/iso8583/index.js';
+import { MacKey, signMessage, verifyMessage } from '../../src/security/index.js';
+import { getTestDatabase } from '../support/database.js';
+import { startTestSwitch, type TestSwitch } from '../support/switch-harness.js';
+
+const KEY = '0123456789ABCDEFFEDCBA9876543210';
+const KCV = '08D7B4';
+const key = new MacKey(KEY, KCV);
+
+describe('switch: a partner that uses ANSI X9.19 MACs', function () {
+  this.timeout(60_000);
+  let sw: TestSwitch;
+  let client: IsoClient;
+
+  const inquiry = (): IsoMessage =>
+    balanceInquiry({ stan: client.nextStan(), acquirerId: '99841', terminalId: 'ATMMAC01', pan: '6040990000000001' });
+  const signed = (message: IsoMessage): Promise<IsoMessage> => client.requestRaw(signMessage(message, client.packager, key), message);
+  const macOk = (answer: IsoMessage): boolean =>
+    verifyMessage(client.packager.pack(answer), answer, client.packager, key) === 'ok';
+
+  before(async () => {
+    sw = await startTestSwitch({
+      partners: [
+        { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] },
+        { id: 'bank-mac', name: 'MAC Bank', acquirerIds: ['99841'], listener: { host: '127.0.0.1', port: 0 }, mac: { algorithm: 'x9.19', key: KEY, kcv: KCV } },
+      ],
+    });
+    client = await IsoClient.connect({ port: sw.running.network.listenerOf('bank-mac')!.port, timeoutMs: 5_000 });
+  });
+  after(async () => {
+    await client.close();
+    await sw.stop();
+  });
+
+  it('an unsigned sign-on gets 63 and does not sign on', async () => {
+    const answer = await client.request(networkRequest(client.nextStan(), '001'));
+    expect([answer.get(39), macOk(answer)]).to.deep.equal(['63', true]);
+    expect(sw.running.status().partners.find((p) => p.id === 'bank-mac')!.sessions[0]!.signedOn).to.equal(false);
+  });
+
+  it('a signed sign-on and a signed inquiry are approved, and the answers carry a good MAC', async () => {
+    const signOn = await signed(networkRequest(client.nextStan(), '001'));
+    expect([signOn.get(39), macOk(signOn)]).to.deep.equal(['00', true]);
+    const answer = await signed(inquiry());
+    expect([answer.get(39), answer.has(64), macOk(answer)]).to.deep.equal(['00', true, true]);
+  });
+
+  it('a wrong MAC and a missing MAC get 63, journaled', async () => {
+    const tampered = inquiry();
+    const bytes = signMessage(tampered, client.packager, key);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1] === 0x30 ? 0x31 : 0x30;
+    const wrong = await client.requestRaw(bytes, tampered);
+    const missing = await client.request(inquiry());
+    expect([wrong.get(39), missing.get(39)]).to.deep.equal(['63', '63']);
+    expect(macOk(wrong)).to.equal(true);
+    await sw.running.journal.flush();
+    const db = await getTestDatabase();
+    const { rows } = await db.pool.query<{ n: string }>("SELECT count(*) AS n FROM journal WHERE terminal_id = 'ATMMAC01' AND response_code = '63'");
+    expect(Number(rows[0]!.n)).to.be.at.least(2);
+  });
+
+  it('a 0201 repeat of a signed 0200 (its own MAC differs) is a retransmission, not a duplicate', async () => {
+    const original = inquiry();
+    const first = await signed(original.clone());
+    const repeat = original.clone();
+    repeat.mti = '0201';
+    const again = await signed(repeat);
+    expect([first.get(39), again.get(39), again.get(54)]).to.deep.equal(['00', '00', first.get(54)]);
+  });
+
+  it('never logs the key', () => {
+    expect(sw.logs.text).to.not.include(KEY);
+    expect(sw.logs.text).to.not.include(KEY.slice(0, 16));
+  });
+});
