@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './cli-error.js';
+import { registerAdminCommands } from './admin-commands.js';
 import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -12,6 +13,7 @@ function buildProgram(): Command {
   registerServeCommand(program);
   registerAtmCommand(program);
   registerCodecCommands(program);
+  registerAdminCommands(program);
   return program;
 }
 

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
+import { assertAdminSocketFree } from '../admin/admin-server.js';
+import { startOperations } from '../admin/operations.js';
+import { createSwitchMetrics } from '../observability/metrics.js';
 import { startSwitch } from '../switch/jht-switch.js';
 import { parsePort } from './options.js';
 
@@ -35,7 +38,16 @@ export function registerServeCommand(program: Command): void {
       // Human-readable logs for a developer at a terminal; JSON lines everywhere else (and always in production).
       const development = process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true;
       const log = createLogger({ level: config.log.level, pretty: options.pretty ?? (config.log.pretty || development) });
-      const running = await startSwitch(config, log, { reloadConfig: () => loadConfig(sources) });
+      // A second instance stops here, before it touches the database or a partner's port.
+      await assertAdminSocketFree(config.admin.socketPath);
+      const metrics = createSwitchMetrics();
+      const running = await startSwitch(config, log, { observer: metrics, reloadConfig: () => loadConfig(sources) });
+      const operations = await startOperations({
+        running, metrics, log, admin: config.admin, http: config.metrics, ledgerTimeoutMs: config.ledger.timeoutMs,
+      }).catch(async (error: unknown) => {
+        await running.stop();
+        throw error;
+      });
       const port = running.network.sharedListener?.port ?? config.listen.port;
       const listening = running.network.listeners().map((l) => `  ${l.host}:${l.port}  ${l.partners.join(', ')}`).join('\n');
       process.stderr.write(
@@ -44,6 +56,8 @@ export function registerServeCommand(program: Command): void {
           `  npx jht-switch atm --port ${port} --pan 6040990000000001       # BUDI SANTOSO, approved\n` +
           `  npx jht-switch atm --port ${port} --account 1234567890         # the same participant by account\n` +
           `  npx jht-switch atm --port ${port} --pan 6040990000000092       # not linked: 14\n` +
+          (operations.http ? `Operations: http://${operations.http.host}:${operations.http.port}/metrics, /healthz, /readyz\n` : '') +
+          `  npx jht-switch status | drain | reload   (admin socket ${operations.admin.socketPath})\n` +
           `Stop with Ctrl-C (in-flight requests are answered and journaled first).\n\n`,
       );
       await new Promise<void>((resolve) => {
@@ -58,7 +72,7 @@ export function registerServeCommand(program: Command): void {
           }
           firstSignalAt = Date.now();
           log.info({ signal }, 'shutting down');
-          void running.stop().then(resolve, (error: unknown) => {
+          void running.stop().then(() => operations.close()).then(resolve, (error: unknown) => {
             log.error({ err: error }, 'shutdown failed');
             process.exitCode = 1;
             resolve();

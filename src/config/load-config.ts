@@ -112,6 +112,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const merged: Record<string, unknown> = { ...doc, database };
   if (Object.keys(listen).length > 0) merged.listen = { port: 8583, ...listen };
   if (env.JHT_CARD_KEY) merged.cardKey = env.JHT_CARD_KEY;
+  if (env.JHT_ADMIN_SOCKET) merged.admin = { ...(doc.admin as object | undefined), socketPath: env.JHT_ADMIN_SOCKET };
   if (env.JHT_LOG_LEVEL) merged.log = { ...(doc.log as object | undefined), level: env.JHT_LOG_LEVEL };
 
   const parsed = switchConfigSchema.safeParse(merged);

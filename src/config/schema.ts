@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { adminConfigSchema } from '../admin/config.js';
+import { metricsConfigSchema } from '../observability/config.js';
 
 /**
  * The switch's configuration. Everything has a default that reproduces ../shared/CONTRACT.md, so
@@ -106,6 +108,10 @@ export const switchConfigSchema = z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     pretty: z.boolean().default(false),
   }).strict().default({ level: 'info', pretty: false }),
+  /** The Unix socket of `jht-switch status|drain|reload`. */
+  admin: adminConfigSchema,
+  /** /metrics, /healthz and /readyz over HTTP. */
+  metrics: metricsConfigSchema,
   partners: z.array(partnerSchema).min(1).default(() => [partnerSchema.parse(DEMO_PARTNER)]),
 }).strict();
 
