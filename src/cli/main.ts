@@ -3,6 +3,7 @@ import { describeError } from './cli-error.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
+import { registerLoadCommand } from './load-command.js';
 import { registerServeCommand } from './serve-command.js';
 
 function buildProgram(): Command {
@@ -14,6 +15,7 @@ function buildProgram(): Command {
   registerAtmCommand(program);
   registerCodecCommands(program);
   registerAdminCommands(program);
+  registerLoadCommand(program);
   return program;
 }
 
