@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
-import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { silentLogger } from '../src/observability/logger.js';
 import { JournalError } from '../src/journal/errors.js';
 import { JournalWriter } from '../src/journal/journal-writer.js';
@@ -43,7 +43,7 @@ function digestOf(content: string): Buffer {
 class CountingClient implements SqlClient {
   statements = 0;
   constructor(private readonly pool: Pool) {}
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  query<R extends QueryResultRow = QueryResultRow>(text: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
     this.statements++;
     return this.pool.query<R>(text, values);
   }
@@ -52,7 +52,7 @@ class CountingClient implements SqlClient {
 /** Forwards to whichever pool is plugged in: lets a test take the database away and give it back. */
 class SwitchableClient implements SqlClient {
   constructor(public target: Pool) {}
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  query<R extends QueryResultRow = QueryResultRow>(text: string | QueryConfig, values?: unknown[]): Promise<QueryResult<R>> {
     return this.target.query<R>(text, values);
   }
 }

@@ -1,7 +1,8 @@
 import { commitMode } from './commit-mode.js';
 import { isRetryableConflict } from './database-errors.js';
 import { JournalError } from './errors.js';
-import type { SqlClient } from './sql-client.js';
+import type { QueryConfig } from 'pg';
+import { named, type SqlClient } from './sql-client.js';
 import type { StoredResponse, TransactionKey } from './transaction-key.js';
 
 /** The txn_key row a claim ended on, from the point of view of one caller. */
@@ -95,12 +96,14 @@ export class ClaimBatcher {
   private inFlight = 0;
   private scheduled = false;
   private readonly claimSql: string;
+  private readonly claimName: string;
 
   constructor(
     private readonly client: SqlClient,
     private readonly options: ClaimBatcherOptions,
   ) {
     this.claimSql = claimBatch(commitMode(options.synchronousCommit));
+    this.claimName = `jht_claim_v1_${options.synchronousCommit ? 'sync' : 'async'}`;
   }
 
   /** `key` must already be normalised (see normaliseKey). */
@@ -158,7 +161,7 @@ export class ClaimBatcher {
     ];
     const values = [...keyColumns, claims.map((c) => c.digest), claims.map((c) => c.mti), this.options.instanceId];
     const records = new Map<number, KeyRowRecord>();
-    for (const record of (await this.query(this.claimSql, values)).rows) records.set(record.ord, record);
+    for (const record of (await this.query(named(this.claimName, this.claimSql, values))).rows) records.set(record.ord, record);
     if (records.size < claims.length) {
       // Lost a race with a concurrent insert from another statement; it has committed by now.
       for (const record of (await this.query(READ_EXISTING, keyColumns)).rows) {
@@ -168,7 +171,7 @@ export class ClaimBatcher {
     return records;
   }
 
-  private async query(text: string, values: unknown[]): Promise<{ rows: KeyRowRecord[] }> {
+  private async query(text: string | QueryConfig, values?: unknown[]): Promise<{ rows: KeyRowRecord[] }> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.client.query<KeyRowRecord>(text, values);

@@ -3,7 +3,7 @@ import { BatchQueue } from './batch-queue.js';
 import { commitMode } from './commit-mode.js';
 import type { JournalEntry } from './journal-entry.js';
 import { maskPan } from '../iso8583/index.js';
-import type { SqlClient } from './sql-client.js';
+import { named, type SqlClient } from './sql-client.js';
 
 export interface JournalWriterOptions {
   /** Identifies this switch process in every row (several instances may share the database). */
@@ -102,6 +102,7 @@ function toRow(entry: JournalEntry): JournalRow {
 export class JournalWriter {
   private readonly queue: BatchQueue<JournalRow>;
   private readonly insertSql: string;
+  private readonly insertName: string;
 
   constructor(
     private readonly client: SqlClient,
@@ -110,6 +111,7 @@ export class JournalWriter {
     const capacity = options.capacity ?? 200_000;
     const instanceId = options.instanceId;
     this.insertSql = insertJournal(commitMode(options.synchronousCommit ?? false));
+    this.insertName = `jht_journal_insert_v1_${options.synchronousCommit ? 'sync' : 'async'}`;
     this.queue = new BatchQueue<JournalRow>({
       name: 'journal',
       write: (batch) => this.insert(batch, instanceId),
@@ -151,6 +153,6 @@ export class JournalWriter {
   private async insert(batch: readonly JournalRow[], instanceId: string): Promise<void> {
     const values: unknown[] = COLUMNS.map((column) => batch.map((row) => row[column]));
     values.push(instanceId);
-    await this.client.query(this.insertSql, values);
+    await this.client.query(named(this.insertName, this.insertSql, values));
   }
 }

@@ -41,6 +41,8 @@ export class Transaction {
   responseCode: ResponseCode | undefined;
   kind: JournalKind = 'request';
   lookup: ParticipantLookup | undefined;
+  /** The ledger read, started early so it overlaps the duplicate check (it only reads). */
+  pendingLookup: Promise<ParticipantLookup> | undefined;
   txnKeyId: number | undefined;
   /** Set for a retransmission: the original's answer, sent again. */
   replay: StoredResponse | undefined;

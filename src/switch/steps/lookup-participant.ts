@@ -1,5 +1,5 @@
 import { Field, ResponseCode } from '../iso-codes.js';
-import type { Step } from '../transaction.js';
+import type { ParticipantLookup, Step, SwitchServices, Transaction } from '../transaction.js';
 
 const ACTIVE = 'ACTIVE';
 
@@ -8,12 +8,23 @@ const ACTIVE = 'ACTIVE';
  * the same ledger round trip, behind the circuit breaker: 91 when the ledger is unavailable or late,
  * 14 when nothing is linked, 57 when the link or the membership is not active.
  */
+function readLedger(tx: Transaction, services: SwitchServices): Promise<ParticipantLookup> {
+  const pan = tx.request!.get(Field.Pan);
+  return pan !== undefined ? services.ledger.lookupByCard(pan) : services.ledger.lookupByAccount(tx.request!.get(Field.Account)!);
+}
+
+/**
+ * Starts the ledger read before the duplicate check so the two database round trips overlap. Its result
+ * is used only if the request turns out to be new; a failure surfaces (as 91) only then.
+ */
+export const startLookup: Step = (tx, services) => {
+  const pending = readLedger(tx, services);
+  pending.catch(() => undefined);
+  tx.pendingLookup = pending;
+};
+
 export const lookupParticipant: Step = async (tx, services) => {
-  const request = tx.request!;
-  const pan = request.get(Field.Pan);
-  const lookup = pan !== undefined
-    ? await services.ledger.lookupByCard(pan)
-    : await services.ledger.lookupByAccount(request.get(Field.Account)!);
+  const lookup = await (tx.pendingLookup ?? readLedger(tx, services));
   tx.lookup = lookup;
   if (lookup.kind === 'not-linked') return tx.refuse(ResponseCode.NoParticipantLinked, 'no participant linked');
   if (lookup.linkStatus !== ACTIVE) return tx.refuse(ResponseCode.ParticipantBlocked, `link is ${lookup.linkStatus}`);
