@@ -34,9 +34,10 @@ interface KeyRowRecord {
   response_48: string | null;
 }
 
-// Inserts every key of the batch in one statement; for keys that already existed, reads the stored row in
-// the same statement. The read uses the statement's snapshot, so a row committed by another instance while
-// this statement waited on it is not visible: such keys come back missing and are read again separately.
+// Inserts every key of the batch in one statement and returns the ones it created. Keys that already
+// existed (retransmissions, duplicates: rare) come back missing and are read by READ_EXISTING. The hot
+// statement never reads txn_key itself: as a named statement its plan is cached, and a join planned while
+// the table was small kept scanning all of it as it grew.
 // ORDER BY ord makes every instance insert in the same (sorted) order, so two batches with overlapping keys
 // wait on each other instead of deadlocking.
 const claimBatch = (commit: string): string => `
@@ -51,10 +52,7 @@ WITH input AS (
 )
 SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest,
   NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48
-FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
-UNION ALL
-SELECT input.ord::int, t.id, false, t.request_digest, t.response_code, t.response_54, t.response_48
-FROM input JOIN txn_key t USING (acquirer_id, stan, transmission_at, terminal_id)`;
+FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)`;
 
 const READ_EXISTING = `
 SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.response_code, t.response_54, t.response_48
@@ -163,7 +161,7 @@ export class ClaimBatcher {
     const records = new Map<number, KeyRowRecord>();
     for (const record of (await this.query(named(this.claimName, this.claimSql, values))).rows) records.set(record.ord, record);
     if (records.size < claims.length) {
-      // Lost a race with a concurrent insert from another statement; it has committed by now.
+      // Already there: an earlier request, or a concurrent insert from another statement (committed by now).
       for (const record of (await this.query(READ_EXISTING, keyColumns)).rows) {
         if (!records.has(record.ord)) records.set(record.ord, record);
       }

@@ -4,7 +4,7 @@ import { BatchQueue } from './batch-queue.js';
 import { ClaimBatcher } from './claim-batcher.js';
 import { commitMode } from './commit-mode.js';
 import { describeDatabaseError } from './database-errors.js';
-import { named, type SqlClient } from './sql-client.js';
+import type { SqlClient } from './sql-client.js';
 import { normaliseKey } from './transaction-key.js';
 import type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
 
@@ -78,7 +78,6 @@ export class TransactionKeyStore {
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
   private readonly storeResponsesSql: string;
-  private readonly storeResponsesName: string;
   /** Claims this instance won and has not answered yet, with whoever waits for the answer. */
   private readonly unanswered = new Map<number, Unanswered>();
   private readonly unansweredTimeoutMs: number;
@@ -97,7 +96,6 @@ export class TransactionKeyStore {
     this.sweeper.unref();
     const synchronousCommit = options.synchronousCommit ?? false;
     this.storeResponsesSql = storeResponses(commitMode(synchronousCommit));
-    this.storeResponsesName = `jht_store_responses_v1_${synchronousCommit ? 'sync' : 'async'}`;
     this.claims = new ClaimBatcher(client, {
       instanceId: options.instanceId,
       maxBatchSize: options.maxClaimBatchSize ?? 256,
@@ -246,13 +244,15 @@ export class TransactionKeyStore {
   }
 
   private async storeResponses(batch: readonly ResponseUpdate[]): Promise<void> {
-    await this.client.query(named(this.storeResponsesName, this.storeResponsesSql, [
+    // Not a named statement: it joins txn_key by id, and a cached plan made while the table was small keeps
+    // scanning it; planned afresh, once per batch of answers, it costs a few µs per inquiry.
+    await this.client.query(this.storeResponsesSql, [
       batch.map((u) => u.id),
       batch.map((u) => u.response.responseCode),
       batch.map((u) => u.response.additionalAmounts ?? null),
       batch.map((u) => u.response.additionalData ?? null),
       batch.map((u) => u.respondedAt),
-    ]));
+    ]);
     for (const update of batch) {
       if (this.unsaved.get(update.id) === update.response) this.unsaved.delete(update.id);
     }
