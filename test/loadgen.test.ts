@@ -1,26 +1,12 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { hasErrors, runLoad, startEchoServer, type EchoFaults, type LoadReport } from '../src/loadgen/index.js';
 import { runCli, type CliResult } from './support/run-cli.js';
 import { startTestSwitch, type TestSwitch } from './support/switch-harness.js';
 
-const LOAD_CLI = fileURLToPath(new URL('../scripts/bench/load-cli.ts', import.meta.url));
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
-/** `jht-switch load ...` as a process: the real executable once main.ts registers the command. */
+/** `jht-switch load ...` as a process: the real executable. */
 function runLoadCli(args: readonly string[]): Promise<CliResult> {
-  if (readFileSync(MAIN, 'utf8').includes('registerLoadCommand')) return runCli(['load', ...args]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LOAD_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(['load', ...args]);
 }
 
 function expectClean(report: LoadReport, sent: number): void {

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { runNode, type CliResult } from './support/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = join(ROOT, 'scripts/make-certs.ts');
@@ -14,23 +14,11 @@ const FILES = ['ca.cert.pem', 'ca.key.pem', 'server.cert.pem', 'server.key.pem',
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliResult;
 
 /** `npm run certs -- ARGS`, minus npm: the same script through tsx, from the project root. */
 function makeCerts(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runNode(['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT });
 }
 
 describe('security: npm run certs (scripts/make-certs.ts)', function () {

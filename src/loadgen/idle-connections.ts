@@ -1,8 +1,6 @@
-import { Packager, loadProfile } from '../iso8583/index.js';
-import { createFraming, type FramingName } from '../transport/framing/index.js';
+import type { FramingName } from '../transport/framing/index.js';
 import { DEFAULT_PANS, type Identity } from './identities.js';
-import { RequestClock } from './inquiry-template.js';
-import { LoadConnection } from './load-connection.js';
+import { LoadConnection, endpointOptions } from './load-connection.js';
 import { RunStats } from './stats.js';
 
 export interface IdleConnectionsOptions {
@@ -29,15 +27,10 @@ const OPEN_BATCH = 100;
  */
 export async function openIdleConnections(options: IdleConnectionsOptions): Promise<IdleConnections> {
   const shared = {
-    host: options.host,
-    port: options.port,
-    framing: createFraming(options.framing ?? 'binary-2'),
-    packager: new Packager(loadProfile(options.profile ?? 'iso87-ascii')),
-    acquirerId: options.acquirerId ?? '99901',
+    ...endpointOptions(options),
     identities: DEFAULT_PANS.map((value): Identity => ({ kind: 'pan', value })),
     expected: [],
     stats: new RunStats(0),
-    clock: new RequestClock(),
     timeoutMs: options.timeoutMs ?? 10_000,
     ringSize: 16,
   };

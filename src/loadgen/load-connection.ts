@@ -1,15 +1,15 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { networkRequest } from '../client/atm-messages.js';
-import { Iso8583DecodeError, type IsoMessage, type Packager } from '../iso8583/index.js';
+import { Iso8583DecodeError, Packager, loadProfile, type IsoMessage } from '../iso8583/index.js';
 import { Field, Mti, NetworkCode, ResponseCode, responseMti } from '../switch/iso-codes.js';
 import { FrameReader } from '../transport/frame-reader.js';
-import type { Framing } from '../transport/framing/index.js';
+import { createFraming, type Framing, type FramingName } from '../transport/framing/index.js';
 import { checkAnswer, NO_RESPONSE_CODE } from './answer-check.js';
 import { LoadgenError } from './errors.js';
 import type { ExpectedAnswer, Identity } from './identities.js';
 import { InFlightRequests, Taken } from './in-flight-requests.js';
-import { InquiryTemplate, type RequestClock } from './inquiry-template.js';
+import { InquiryTemplate, RequestClock } from './inquiry-template.js';
 import type { RunStats } from './stats.js';
 
 /** The staging buffer starts small (idle connections cost little) and doubles up to this while batches outgrow it. */
@@ -36,6 +36,26 @@ export interface LoadConnectionOptions {
   readonly firstIdentity?: number;
   /** Slots for recent requests (see InFlightRequests): about what is normally in flight. Default 1024. */
   readonly ringSize?: number;
+}
+
+/** Where and how generator connections talk to the switch: what the load run and the idle connections share. */
+export interface EndpointSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly acquirerId?: string | undefined;
+  readonly profile?: string | undefined;
+  readonly framing?: FramingName | undefined;
+}
+
+export function endpointOptions(settings: EndpointSettings): Pick<LoadConnectionOptions, 'host' | 'port' | 'framing' | 'packager' | 'acquirerId' | 'clock'> {
+  return {
+    host: settings.host,
+    port: settings.port,
+    framing: createFraming(settings.framing ?? 'binary-2'),
+    packager: new Packager(loadProfile(settings.profile ?? 'iso87-ascii')),
+    acquirerId: settings.acquirerId ?? '99901',
+    clock: new RequestClock(),
+  };
 }
 
 /**

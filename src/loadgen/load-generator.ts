@@ -1,13 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Packager, loadProfile } from '../iso8583/index.js';
-import { createFraming, type FramingName } from '../transport/framing/index.js';
+import type { FramingName } from '../transport/framing/index.js';
 import { LoadgenError } from './errors.js';
 import { DEFAULT_PANS, demoAnswerFor, type Identity } from './identities.js';
-import { RequestClock } from './inquiry-template.js';
 import { MAX_RING_SIZE } from './in-flight-requests.js';
-import { LoadConnection } from './load-connection.js';
+import { LoadConnection, endpointOptions } from './load-connection.js';
 import { buildReport, type LoadReport } from './report.js';
 import { RunStats } from './stats.js';
 
@@ -92,15 +90,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const stats = new RunStats(Number.POSITIVE_INFINITY);
   const shared = {
-    host: options.host,
-    port: options.port,
-    framing: createFraming(options.framing ?? 'binary-2'),
-    packager: new Packager(loadProfile(options.profile ?? 'iso87-ascii')),
-    acquirerId: options.acquirerId ?? '99901',
+    ...endpointOptions(options),
     identities,
     expected: identities.map((identity) => (checkDemo ? demoAnswerFor(identity) : undefined)),
     stats,
-    clock: new RequestClock(),
     timeoutMs,
   };
   const tag = runTag();
