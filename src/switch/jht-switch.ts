@@ -33,6 +33,9 @@ export interface StartOptions {
 }
 
 const GRACE_MS = 10_000;
+/** Duplicate-detection keys are kept this long: a retransmission comes within seconds, and field 7 has no year. */
+const KEY_RETENTION_MS = 3 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 function cardKeyOf(config: SwitchConfig, log: Logger): Buffer {
   const key = config.cardKey ? Buffer.from(config.cardKey, 'hex') : DEV_CARD_KEY;
@@ -133,9 +136,19 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     log.info('drained');
   };
 
+  // txn_key grows by every inquiry; old keys go (the journal keeps every transaction).
+  const pruneKeys = setInterval(() => {
+    transactionKeys.pruneCreatedBefore(new Date(Date.now() - KEY_RETENTION_MS)).then(
+      (removed) => removed > 0 && log.info({ removed }, 'old duplicate-detection keys removed'),
+      (error: unknown) => log.warn({ err: error }, 'could not remove old duplicate-detection keys; will try again'),
+    );
+  }, PRUNE_EVERY_MS);
+  pruneKeys.unref();
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      clearInterval(pruneKeys);
       log.info('stopping: no new connections; answering what is in flight');
       await network.closeAll(GRACE_MS);
       await transactionKeys.close();
