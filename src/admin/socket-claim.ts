@@ -33,9 +33,11 @@ export function checkSocketPath(socketPath: string): void {
   }
 }
 
-/** Makes the socket's directory, for the operator only, when it does not exist yet. */
+/** Makes the socket's directory when it does not exist yet. */
 export async function ensureSocketDirectory(socketPath: string): Promise<void> {
-  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+  // The socket file itself is 0600: that is what keeps other users out. Its directory (by default .data,
+  // shared with the embedded PostgreSQL, whose server runs as its own user) must stay traversable.
+  await mkdir(dirname(socketPath), { recursive: true, mode: 0o755 });
 }
 
 /** Whether a server accepts connections on `socketPath`. */

@@ -55,7 +55,14 @@ describe('switch: SIGTERM with requests in flight', function () {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'jht-shutdown-'));
     const configFile = path.join(dir, 'switch.json');
     // A generous ledger budget: the test holds the ledger back on purpose to keep requests in flight.
-    await writeFile(configFile, JSON.stringify({ listen: { host: '127.0.0.1', port }, ledger: { timeoutMs: 10_000 }, log: { level: 'info' } }));
+    await writeFile(configFile, JSON.stringify({
+      listen: { host: '127.0.0.1', port },
+      ledger: { timeoutMs: 10_000 },
+      log: { level: 'info' },
+      // This run's own operator socket and metrics port, never the checkout's .data or a live switch's 9583.
+      admin: { socketPath: path.join(dir, 'admin.sock') },
+      metrics: { port: 0 },
+    }));
     const child = await startSwitchProcess(configFile, databaseUrl);
     const lock = await db.pool.connect();
     try {

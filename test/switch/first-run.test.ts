@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../support/run-cli.js';
+
+const BIN = fileURLToPath(new URL('../../bin/jht-switch.js', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * What a newcomer's `npm start` does on a fresh checkout: the default data directory (.data, made by the
+ * switch), an embedded PostgreSQL initialised and seeded there, the admin socket beside it. Only the ports
+ * are this test's own.
+ */
+describe('switch: first run in a fresh directory, embedded PostgreSQL', function () {
+  this.timeout(120_000);
+
+  it('initialises, serves the demo data, and stops cleanly on SIGINT', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'jht-first-run-'));
+    await chmod(dir, 0o755); // as a checkout under /work or /home is
+    try {
+      const port = await freePort();
+      await writeFile(path.join(dir, 'switch.json'), JSON.stringify({
+        listen: { port }, database: { embeddedPort: await freePort() }, metrics: { port: await freePort() },
+      }));
+      const child = spawn(process.execPath, [BIN, 'serve', '--config', 'switch.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const deadline = Date.now() + 90_000;
+      while (!output.includes('Stop with Ctrl-C')) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the switch did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const atm = await runCli(['atm', '--port', String(port), '--pan', '6040990000000001']);
+      expect(atm.stdout, atm.stderr).to.include('Rp 15.250.000,00');
+      const status = await runCli(['status', '--socket', path.join(dir, '.data/jht-switch.sock')]);
+      expect(status.status, status.stderr).to.equal(0);
+      child.kill('SIGINT');
+      expect(await exited).to.equal(0);
+      expect(output).to.include('embedded PostgreSQL stopped');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
