@@ -128,7 +128,8 @@ async function hasLiveServer(dataDir: string): Promise<boolean> {
   }
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

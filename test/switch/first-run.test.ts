@@ -1,24 +1,13 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/database.js';
 import { runCli } from '../support/run-cli.js';
 
 const BIN = fileURLToPath(new URL('../../bin/jht-switch.js', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * What a newcomer's `npm start` does on a fresh checkout: the default data directory (.data, made by the

@@ -1,24 +1,12 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { getTestDatabase } from '../support/database.js';
+import { freePort, getTestDatabase } from '../support/database.js';
 import { uniqueStan } from '../support/switch-harness.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** Starts `jht-switch serve` as its own process and resolves once it listens. */
 async function startSwitchProcess(configFile: string, databaseUrl: string): Promise<ChildProcess> {
