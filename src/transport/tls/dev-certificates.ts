@@ -64,16 +64,22 @@ function altName(name: string): { type: number; ip?: string; value?: string } {
   return isIP(name) !== 0 ? { type: 7, ip: name } : { type: 2, value: name };
 }
 
-export function createCertificateAuthority(
-  commonName = 'jht-switch dev CA',
-  options: { notBefore?: Date; notAfter?: Date } = {},
-): CertificateAuthority {
+/** A fresh key pair and an unsigned certificate for it: serial and validity set (from a day back, for clock skew). */
+function newCertificate(validity: { notBefore?: Date | undefined; notAfter?: Date | undefined }) {
   const keys = newKeyPair(2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serialNumber();
-  cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
-  cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + DEFAULT_VALIDITY_DAYS * DAY_MS);
+  cert.validity.notBefore = validity.notBefore ?? new Date(Date.now() - DAY_MS);
+  cert.validity.notAfter = validity.notAfter ?? new Date(Date.now() + DEFAULT_VALIDITY_DAYS * DAY_MS);
+  return { keys, cert };
+}
+
+export function createCertificateAuthority(
+  commonName = 'jht-switch dev CA',
+  options: { notBefore?: Date; notAfter?: Date } = {},
+): CertificateAuthority {
+  const { keys, cert } = newCertificate(options);
   const name = subject(commonName, 'jht-switch development');
   cert.setSubject(name);
   cert.setIssuer(name);
@@ -89,12 +95,7 @@ export function createCertificateAuthority(
 export function issueCertificate(ca: CertificateAuthority, options: IssueOptions): PemKeyPair {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const keys = newKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serialNumber();
-  cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
-  cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + DEFAULT_VALIDITY_DAYS * DAY_MS);
+  const { keys, cert } = newCertificate(options);
   cert.setSubject(subject(options.commonName, options.organization));
   cert.setIssuer(caCert.subject.attributes);
   const extensions: object[] = [
