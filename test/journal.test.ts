@@ -12,7 +12,8 @@ import type { SqlClient } from '../src/journal/sql-client.js';
 import { originalKeyOf } from '../src/journal/transaction-key.js';
 import type { StoredResponse, TransactionKey } from '../src/journal/transaction-key.js';
 import { TransactionKeyStore } from '../src/journal/transaction-keys.js';
-import { createTestPool, getTestDatabase } from './support/database.js';
+import { cardHash, DEMO_UNLINKED_CARD } from '../src/ledger/index.js';
+import { createTestPool, getTestDatabase, TEST_CARD_KEY } from './support/database.js';
 
 const DIGEST_KEY = Buffer.alloc(32, 0x5a);
 const TEST_PANS = ['6040990000000001', '6040990000000019', '6040990000000027', '6040990000000092'];
@@ -195,6 +196,49 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       other.release();
       await waiting.close();
     }
+  });
+
+  it('a claim naming an instrument brings the ledger read from the same statement, for new requests only', async () => {
+    const client = new CountingClient(pool);
+    const batched = store(client);
+    const card = (pan: string) => ({ kind: 'CARD' as const, hash: cardHash(TEST_CARD_KEY, pan) });
+    const [budi, unlinked, bare] = [freshKey(), freshKey(), freshKey()];
+    const [withLookup, notLinked, without] = await Promise.all([
+      batched.claim(budi, digestOf('budi'), '0200', card('6040990000000001')),
+      batched.claim(unlinked, digestOf('nobody'), '0200', card(DEMO_UNLINKED_CARD)),
+      batched.claim(bare, digestOf('bare'), '0200'),
+    ]);
+    expect(client.statements).to.equal(1);
+    expect(withLookup).to.deep.include({ kind: 'new' });
+    expect(withLookup.kind === 'new' && withLookup.lookup).to.deep.include({
+      kind: 'found', kpj: '12000000001', name: 'BUDI SANTOSO', linkStatus: 'ACTIVE', membershipStatus: 'ACTIVE', asOf: '20261031',
+    });
+    expect(withLookup.kind === 'new' && withLookup.lookup?.kind === 'found' && withLookup.lookup.balanceSen).to.equal(1_525_000_000n);
+    expect(notLinked).to.deep.equal({ kind: 'new', id: notLinked.id, lookup: { kind: 'not-linked' } });
+    expect(without).to.deep.equal({ kind: 'new', id: without.id });
+    // A retransmission is answered from the original: no ledger answer comes with it.
+    const again = await batched.claim(budi, digestOf('budi'), '0201', card('6040990000000001'));
+    expect(again).to.deep.equal({ kind: 'retransmission', id: withLookup.id, response: undefined });
+    await batched.close();
+  });
+
+  it('runs every claim statement through the guard it is given (the ledger breaker in the switch)', async () => {
+    let guarded = 0;
+    const keysWithGuard = new TransactionKeyStore(pool, {
+      instanceId: `test-${randomUUID()}`, logger: silentLogger(),
+      guard: (work) => {
+        guarded++;
+        return work();
+      },
+    });
+    await Promise.all([keysWithGuard.claim(freshKey(), digestOf('a'), '0200'), keysWithGuard.claim(freshKey(), digestOf('b'), '0200')]);
+    expect(guarded).to.equal(1);
+    const refusing = new TransactionKeyStore(pool, {
+      instanceId: `test-${randomUUID()}`, logger: silentLogger(), guard: () => Promise.reject(new Error('breaker is open')),
+    });
+    const error = await refusing.claim(freshKey(), digestOf('c'), '0200').then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(JournalError).and.have.property('code', 'JOURNAL_STORE_UNAVAILABLE');
+    await Promise.all([keysWithGuard.close(), refusing.close()]);
   });
 
   it('200 concurrent claims take a handful of statements, not 200', async () => {

@@ -111,6 +111,21 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     expect(transitions.at(-1)).to.equal('closed');
   });
 
+  it('guard: other round trips of the inquiry path count for the breaker, and are refused while it is open', async () => {
+    const ledger = reader({ volumeThreshold: 3, resetTimeoutMs: 60_000 });
+    expect(await ledger.guard(() => Promise.resolve('claimed'))).to.equal('claimed');
+    const failing = () => Promise.reject(new Error('connection refused'));
+    for (let i = 0; i < 3; i++) await ledger.guard(failing).catch(() => undefined);
+    expect(ledger.state).to.equal('open');
+    let ran = false;
+    const refused = await ledger.guard(async () => {
+      ran = true;
+    }).then(() => undefined, (error: unknown) => error);
+    expect(ran).to.equal(false);
+    expect(refused).to.have.property('code', 'EOPENBREAKER');
+    await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'breaker-open');
+  });
+
   it('fails fast while the server is stopped and recovers, same reader, once it is back', async function () {
     if (!db.embedded) this.skip(); // DATABASE_URL: we cannot stop someone else's server
     const ledger = reader({ timeoutMs: 250, volumeThreshold: 2, resetTimeoutMs: 300 });

@@ -1,3 +1,4 @@
+import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type LookupColumns, type ParticipantLookup } from '../ledger/index.js';
 import { commitMode } from './commit-mode.js';
 import { isRetryableConflict } from './database-errors.js';
 import { JournalError } from './errors.js';
@@ -13,17 +14,20 @@ export interface ClaimedRow {
   /** The digest stored on the row (the creator's), to compare with the caller's. */
   digest: Buffer;
   response: StoredResponse | undefined;
+  /** For the creator of a claim made with an instrument: the ledger read in the same statement. */
+  lookup?: ParticipantLookup;
 }
 
 interface PendingClaim {
   key: TransactionKey;
   digest: Buffer;
   mti: string;
+  read: InstrumentRef | undefined;
   resolve: (row: ClaimedRow) => void;
   reject: (error: unknown) => void;
 }
 
-interface KeyRowRecord {
+interface KeyRowRecord extends Partial<LookupColumns> {
   ord: number;
   /** int8: a string with pg's default parsers, a bigint with the ledger pool's. */
   id: string | bigint;
@@ -40,10 +44,13 @@ interface KeyRowRecord {
 // the table was small kept scanning all of it as it grew.
 // ORDER BY ord makes every instance insert in the same (sorted) order, so two batches with overlapping keys
 // wait on each other instead of deadlocking.
+// The same statement reads the ledger for each claim that names an instrument ($8, $9: null for none):
+// a new request needs both, and on a small machine a PostgreSQL round trip costs more than either query, so
+// one statement instead of two per batch takes about a third off the database's CPU per inquiry.
 const claimBatch = (commit: string): string => `
 WITH input AS (
-  SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
-    WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, ord)${commit}
+  SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $8::text[], $9::bytea[])
+    WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, read_kind, read_hash, ord)${commit}
 ), created AS (
   INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, instance_id)
   SELECT acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, $7 FROM input ORDER BY ord
@@ -51,8 +58,10 @@ WITH input AS (
   RETURNING id, acquirer_id, stan, transmission_at, terminal_id
 )
 SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest,
-  NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48
-FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)`;
+  NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48,
+  ${LOOKUP_COLUMNS}
+FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
+  ${lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN')}`;
 
 const READ_EXISTING = `
 SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.response_code, t.response_54, t.response_48
@@ -82,6 +91,8 @@ export interface ClaimBatcherOptions {
   maxBatchesInFlight: number;
   /** Wait for the WAL flush on every claim (see commit-mode.ts). */
   synchronousCommit: boolean;
+  /** Runs each statement, e.g. through the ledger's circuit breaker; default: runs it as is. */
+  guard?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -101,13 +112,13 @@ export class ClaimBatcher {
     private readonly options: ClaimBatcherOptions,
   ) {
     this.claimSql = claimBatch(commitMode(options.synchronousCommit));
-    this.claimName = `jht_claim_v1_${options.synchronousCommit ? 'sync' : 'async'}`;
+    this.claimName = `jht_claim_v2_${options.synchronousCommit ? 'sync' : 'async'}`;
   }
 
-  /** `key` must already be normalised (see normaliseKey). */
-  submit(key: TransactionKey, digest: Buffer, mti: string): Promise<ClaimedRow> {
+  /** `key` must already be normalised (see normaliseKey); `read`: an instrument to look up in the ledger too. */
+  submit(key: TransactionKey, digest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimedRow> {
     return new Promise<ClaimedRow>((resolve, reject) => {
-      this.pending.push({ key, digest, mti, resolve, reject });
+      this.pending.push({ key, digest, mti, read, resolve, reject });
       this.schedule();
     });
   }
@@ -157,7 +168,10 @@ export class ClaimBatcher {
       claims.map((c) => c.key.transmissionAt),
       claims.map((c) => c.key.terminalId),
     ];
-    const values = [...keyColumns, claims.map((c) => c.digest), claims.map((c) => c.mti), this.options.instanceId];
+    const values = [
+      ...keyColumns, claims.map((c) => c.digest), claims.map((c) => c.mti), this.options.instanceId,
+      claims.map((c) => c.read?.kind ?? null), claims.map((c) => c.read?.hash ?? null),
+    ];
     const records = new Map<number, KeyRowRecord>();
     for (const record of (await this.query(named(this.claimName, this.claimSql, values))).rows) records.set(record.ord, record);
     if (records.size < claims.length) {
@@ -172,7 +186,8 @@ export class ClaimBatcher {
   private async query(text: string | QueryConfig, values?: unknown[]): Promise<{ rows: KeyRowRecord[] }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.query<KeyRowRecord>(text, values);
+        const run = (): Promise<{ rows: KeyRowRecord[] }> => this.client.query<KeyRowRecord>(text, values);
+        return await (this.options.guard ? this.options.guard(run) : run());
       } catch (error) {
         if (attempt > CONFLICT_RETRIES || !isRetryableConflict(error)) throw error;
       }
@@ -189,7 +204,8 @@ export class ClaimBatcher {
     const id = Number(record.id);
     const digest = record.created ? first.digest : record.request_digest!;
     const response = responseOf(record);
-    first.resolve({ id, created: record.created, digest, response });
+    const lookup = record.created && first.read ? participantOf(record as LookupColumns) : undefined;
+    first.resolve({ id, created: record.created, digest, response, ...(lookup ? { lookup } : {}) });
     for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, response });
   }
 }

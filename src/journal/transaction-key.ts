@@ -1,3 +1,4 @@
+import type { ParticipantLookup } from '../ledger/index.js';
 import { JournalError } from './errors.js';
 
 /** What ISO 8583 uses to recognise a repeat: fields 32, 11, 7 and 41 of the request. */
@@ -26,8 +27,11 @@ export interface StoredResponse {
 }
 
 export type ClaimResult =
-  /** First time this key is seen: process the request, then `recordResponse(id, …)`. */
-  | { kind: 'new'; id: number }
+  /**
+   * First time this key is seen: process the request, then `recordResponse(id, …)`. `lookup`: the ledger's
+   * answer for the instrument the claim named, read in the same statement.
+   */
+  | { kind: 'new'; id: number; lookup?: ParticipantLookup }
   /**
    * Same key, same content: answer with `response` again. `response` is undefined while the original is
    * still being processed (here or on another instance): `awaitResponse(id, …)` waits for it.

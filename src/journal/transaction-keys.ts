@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InstrumentRef } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import { BatchQueue } from './batch-queue.js';
 import { ClaimBatcher } from './claim-batcher.js';
@@ -22,6 +23,8 @@ export interface TransactionKeyStoreOptions {
   responsePollIntervalMs?: number;
   /** Wait for the WAL flush on claims and stored answers (default false: see commit-mode.ts). */
   synchronousCommit?: boolean;
+  /** Runs each claim statement, e.g. through the ledger's circuit breaker (LedgerReader.guard). */
+  guard?: <T>(work: () => Promise<T>) => Promise<T>;
   /**
    * A claim won here and neither answered nor abandoned after this long is abandoned, with a warning
    * (default 60 s): a pipeline path that forgets recordResponse must not grow memory forever.
@@ -101,6 +104,7 @@ export class TransactionKeyStore {
       maxBatchSize: options.maxClaimBatchSize ?? 256,
       maxBatchesInFlight: options.maxClaimBatchesInFlight ?? 2,
       synchronousCommit,
+      ...(options.guard ? { guard: options.guard } : {}),
     });
     this.responses = new BatchQueue<ResponseUpdate>({
       name: 'txn-key-responses',
@@ -117,13 +121,14 @@ export class TransactionKeyStore {
 
   /**
    * Claims a request's key. `requestDigest` comes from requestDigest() over the request with its MTI
-   * repeat digit normalised. Rejects with JOURNAL_STORE_UNAVAILABLE when the database cannot be reached.
+   * repeat digit normalised. With `read`, a new claim also brings the ledger's answer for that instrument,
+   * from the same statement. Rejects with JOURNAL_STORE_UNAVAILABLE when the database cannot be reached.
    */
-  async claim(key: TransactionKey, requestDigest: Buffer, mti: string): Promise<ClaimResult> {
-    const row = await this.claims.submit(normaliseKey(key), requestDigest, mti);
+  async claim(key: TransactionKey, requestDigest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimResult> {
+    const row = await this.claims.submit(normaliseKey(key), requestDigest, mti, read);
     if (row.created) {
       this.unanswered.set(row.id, { claimedAt: Date.now(), waiters: [] });
-      return { kind: 'new', id: row.id };
+      return row.lookup ? { kind: 'new', id: row.id, lookup: row.lookup } : { kind: 'new', id: row.id };
     }
     if (!row.digest.equals(requestDigest)) return { kind: 'duplicate', id: row.id };
     return { kind: 'retransmission', id: row.id, response: row.response ?? this.unsaved.get(row.id) };

@@ -2,7 +2,9 @@
 export { openDatabase, DEFAULT_EMBEDDED_PORT } from './database.js';
 export type { DatabaseHandle, OpenDatabaseOptions } from './database.js';
 export { LedgerReader } from './ledger-reader.js';
-export type { BreakerState, BreakerStateListener, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
+export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
+export { LOOKUP_COLUMNS, lookupJoins, participantOf } from './lookup-query.js';
+export type { LookupColumns } from './lookup-query.js';
 export { DEV_CARD_KEY, MIN_CARD_KEY_BYTES, accountHash, assertCardKey, cardHash, isDevCardKey, lastFour } from './card-hash.js';
 export { DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, seedDemoData } from './demo-seed.js';
 export type { DemoParticipant, SeedResult } from './demo-seed.js';

@@ -5,9 +5,9 @@ import { accountHash, assertCardKey, cardHash } from './card-hash.js';
 import { LedgerUnavailableError, describeError } from './errors.js';
 import type { LedgerUnavailableReason } from './errors.js';
 import { lookupInstruments } from './lookup-query.js';
-import type { InstrumentKind, ParticipantLookup } from './lookup-query.js';
+import type { InstrumentKind, InstrumentRef, ParticipantLookup } from './lookup-query.js';
 
-export type { ParticipantLookup } from './lookup-query.js';
+export type { InstrumentRef, ParticipantLookup } from './lookup-query.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export type BreakerStateListener = (state: BreakerState, previous: BreakerState) => void;
@@ -43,7 +43,8 @@ interface PendingLookup {
   reject: (error: LedgerUnavailableError) => void;
 }
 
-type LookupBatch = [kinds: InstrumentKind[], hashes: Buffer[], budgetMs: number];
+/** A round trip to the ledger's database, run through the breaker. */
+type DatabaseWork = () => Promise<unknown>;
 
 /**
  * The read path of every ATM inquiry: card or account -> participant and JHT balance.
@@ -53,7 +54,8 @@ type LookupBatch = [kinds: InstrumentKind[], hashes: Buffer[], budgetMs: number]
  * that turns N round trips and N pool checkouts into one; alone, a lookup waits for no one. At most
  * `maxConcurrentQueries` queries are in flight; later lookups coalesce until one returns.
  *
- * Each batch goes through an opossum circuit breaker. Whatever goes wrong surfaces as
+ * Each batch goes through an opossum circuit breaker, as does any other round trip of the inquiry path that
+ * is handed to {@link guard} (the duplicate-detection claim, which reads the ledger in the same statement). Whatever goes wrong surfaces as
  * {@link LedgerUnavailableError} (the switch answers 91): the budget was missed, the database failed, or the
  * breaker is open, in which case the lookup is refused at once, without touching the pool. After
  * `resetTimeoutMs` the breaker lets one batch through (half-open) and closes again if it succeeds.
@@ -63,7 +65,7 @@ type LookupBatch = [kinds: InstrumentKind[], hashes: Buffer[], budgetMs: number]
  * most urgent lookup) rather than by opossum's fixed `timeout`; a missed budget still counts as a failure.
  */
 export class LedgerReader {
-  private readonly breaker: CircuitBreaker<LookupBatch, ParticipantLookup[]>;
+  private readonly breaker: CircuitBreaker<[DatabaseWork], unknown>;
   private readonly pool: Pool;
   private readonly cardKey: Buffer;
   private readonly log: Logger;
@@ -85,8 +87,8 @@ export class LedgerReader {
     this.maxConcurrentQueries = Math.max(1, options.maxConcurrentQueries ?? 4);
     this.timeoutMs = options.timeoutMs ?? 250;
     this.pool = pool;
-    this.breaker = new CircuitBreaker<LookupBatch, ParticipantLookup[]>(
-      (kinds, hashes, budgetMs) => this.query(kinds, hashes, budgetMs),
+    this.breaker = new CircuitBreaker<[DatabaseWork], unknown>(
+      (work) => work(),
       {
         name: 'ledger',
         timeout: false, // see the class comment: the budget is per lookup
@@ -106,12 +108,37 @@ export class LedgerReader {
 
   /** The participant linked to this card (field 2), with the JHT balance. */
   lookupByCard(pan: string): Promise<ParticipantLookup> {
-    return this.enqueue('CARD', cardHash(this.cardKey, pan));
+    return this.lookup(this.card(pan));
   }
 
   /** The participant linked to this account (field 102), with the JHT balance. */
   lookupByAccount(account: string): Promise<ParticipantLookup> {
-    return this.enqueue('ACCOUNT', accountHash(this.cardKey, account));
+    return this.lookup(this.account(account));
+  }
+
+  /** The participant linked to an instrument made by `card` or `account`, with the JHT balance. */
+  lookup(instrument: InstrumentRef): Promise<ParticipantLookup> {
+    return this.enqueue(instrument.kind, instrument.hash);
+  }
+
+  /** A card (field 2) as the ledger keys it: never the PAN itself. */
+  card(pan: string): InstrumentRef {
+    return { kind: 'CARD', hash: cardHash(this.cardKey, pan) };
+  }
+
+  /** An account (field 102) as the ledger keys it. */
+  account(account: string): InstrumentRef {
+    return { kind: 'ACCOUNT', hash: accountHash(this.cardKey, account) };
+  }
+
+  /**
+   * Runs another round trip to the ledger's database through the breaker: its failures open the breaker as
+   * a lookup's would, and while the breaker is open it is refused at once (opossum's EOPENBREAKER). The
+   * caller keeps its own time budget.
+   */
+  guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new LedgerUnavailableError('breaker-open', 'ledger reader closed'));
+    return this.breaker.fire(work) as Promise<T>;
   }
 
   /**
@@ -182,7 +209,9 @@ export class LedgerReader {
   private send(batch: PendingLookup[], now: number): void {
     const budgetMs = Math.max(1, Math.min(...batch.map((lookup) => lookup.deadline)) - now);
     this.inFlight++;
-    this.breaker.fire(batch.map((l) => l.kind), batch.map((l) => l.hash), budgetMs).then(
+    const kinds = batch.map((l) => l.kind);
+    const hashes = batch.map((l) => l.hash);
+    this.guard(() => this.query(kinds, hashes, budgetMs)).then(
       (results) => {
         for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] ?? { kind: 'not-linked' });
       },

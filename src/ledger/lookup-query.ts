@@ -20,36 +20,71 @@ export type InstrumentKind = 'CARD' | 'ACCOUNT';
 
 export const NOT_LINKED: ParticipantLookup = Object.freeze({ kind: 'not-linked' });
 
+/** One instrument to look up: its kind and its HMAC (see card-hash.ts). */
+export interface InstrumentRef {
+  readonly kind: InstrumentKind;
+  readonly hash: Buffer;
+}
+
 /**
- * Resolves a batch of (kind, hash) pairs in one round trip: link -> participant -> balance. `ord` maps each
- * row back to its position in the batch (a key absent from the result is not linked). Prepared once per
- * connection under a fixed name; bump the suffix if the text changes, since pg refuses a known name with a
- * different text on a connection that already prepared it.
- *
+ * What a lookup selects over the aliases `lookupJoins` binds: link l, participant p, balance b. Shared with
+ * the duplicate-detection claim, which reads the ledger in its own statement (src/journal/claim-batcher.ts).
  * A participant without postings yet has balance 0 and no as-of date: reported as of the day they registered.
  */
-export const LOOKUP_STATEMENT_NAME = 'jht_ledger_lookup_v1';
-export const LOOKUP_SQL = `
-SELECT q.ord::int4                                                    AS ord,
-       p.kpj_number,
+export const LOOKUP_COLUMNS = `p.kpj_number,
        p.name,
        p.membership_status,
        l.link_status,
        coalesce(b.balance_sen, 0)                                     AS balance_sen,
-       to_char(coalesce(b.as_of, p.created_at::date), 'YYYYMMDD')     AS as_of
-  FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS q (kind, hash, ord)
-  JOIN instrument_link l ON l.kind = q.kind AND l.instrument_hash = q.hash
-  JOIN participant p     ON p.id = l.participant_id
-  LEFT JOIN jht_balance b ON b.participant_id = p.id`;
+       to_char(coalesce(b.as_of, p.created_at::date), 'YYYYMMDD')     AS as_of`;
 
-interface LookupRow {
+/** link -> participant -> balance for the SQL expressions `kind` and `hash`; a LEFT join keeps unlinked rows. */
+export function lookupJoins(kind: string, hash: string, join: 'JOIN' | 'LEFT JOIN'): string {
+  return `${join} instrument_link l ON l.kind = ${kind} AND l.instrument_hash = ${hash}
+  ${join} participant p     ON p.id = l.participant_id
+  LEFT JOIN jht_balance b ON b.participant_id = p.id`;
+}
+
+/**
+ * Resolves a batch of (kind, hash) pairs in one round trip. `ord` maps each row back to its position in the
+ * batch (a key absent from the result is not linked). Prepared once per connection under a fixed name; bump
+ * the suffix if the text changes, since pg refuses a known name with a different text on a connection that
+ * already prepared it.
+ */
+export const LOOKUP_STATEMENT_NAME = 'jht_ledger_lookup_v1';
+export const LOOKUP_SQL = `
+SELECT q.ord::int4                                                    AS ord,
+       ${LOOKUP_COLUMNS}
+  FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS q (kind, hash, ord)
+  ${lookupJoins('q.kind', 'q.hash', 'JOIN')}`;
+
+/** The lookup columns of a row; all null when a LEFT join found no participant linked. */
+export interface LookupColumns {
+  kpj_number: string | null;
+  name: string | null;
+  membership_status: string | null;
+  link_status: string | null;
+  /** int8: a bigint with the ledger pool's parsers, a string with pg's defaults. */
+  balance_sen: bigint | string | null;
+  as_of: string | null;
+}
+
+/** What the switch needs from a row's lookup columns. */
+export function participantOf(row: LookupColumns): ParticipantLookup {
+  if (row.kpj_number === null) return NOT_LINKED;
+  return {
+    kind: 'found',
+    kpj: row.kpj_number,
+    name: row.name!,
+    membershipStatus: row.membership_status!,
+    linkStatus: row.link_status!,
+    balanceSen: BigInt(row.balance_sen!),
+    asOf: row.as_of!,
+  };
+}
+
+interface LookupRow extends LookupColumns {
   ord: number;
-  kpj_number: string;
-  name: string;
-  membership_status: string;
-  link_status: string;
-  balance_sen: bigint;
-  as_of: string;
 }
 
 /** pg honours a per-query `query_timeout` (client side) that its typings do not declare. */
@@ -73,16 +108,6 @@ export async function lookupInstruments(
   };
   const { rows } = await pool.query<LookupRow, [InstrumentKind[], Buffer[]]>(query);
   const results = new Array<ParticipantLookup>(kinds.length).fill(NOT_LINKED);
-  for (const row of rows) {
-    results[row.ord - 1] = {
-      kind: 'found',
-      kpj: row.kpj_number,
-      name: row.name,
-      membershipStatus: row.membership_status,
-      linkStatus: row.link_status,
-      balanceSen: row.balance_sen,
-      asOf: row.as_of,
-    };
-  }
+  for (const row of rows) results[row.ord - 1] = participantOf(row);
   return results;
 }

@@ -94,7 +94,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     errorThresholdPercentage: config.ledger.breakerErrorPercentage,
     volumeThreshold: config.ledger.breakerVolumeThreshold,
   });
-  const transactionKeys = new TransactionKeyStore(database.pool, { instanceId, logger: log });
+  const transactionKeys = new TransactionKeyStore(database.pool, { instanceId, logger: log, guard: (work) => ledger.guard(work) });
   const journal = new JournalWriter(database.pool, {
     instanceId,
     logger: log,

@@ -5,7 +5,7 @@ import { buildResponse, replayableOf } from './respond.js';
 import { admitWithinLimits } from './steps/admit-within-limits.js';
 import { bindAcquirer } from './steps/bind-acquirer.js';
 import { detectDuplicate } from './steps/detect-duplicate.js';
-import { lookupParticipant, startLookup } from './steps/lookup-participant.js';
+import { lookupParticipant } from './steps/lookup-participant.js';
 import { networkManagement } from './steps/network-management.js';
 import { reverse } from './steps/reverse.js';
 import { validateInquiry } from './steps/validate-inquiry.js';
@@ -14,7 +14,7 @@ import type { Step, SwitchServices, Transaction } from './transaction.js';
 
 /** The participants of each kind of request, in order (jPOS TransactionManager style). */
 const INQUIRY: readonly Step[] = [
-  verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, startLookup, detectDuplicate, lookupParticipant,
+  verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant,
 ];
 const REVERSAL: readonly Step[] = [verifyMac, admitWithinLimits, bindAcquirer, reverse];
 const NETWORK: readonly Step[] = [verifyMac, networkManagement];

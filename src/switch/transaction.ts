@@ -1,27 +1,30 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
 import type { ClaimResult, JournalKind, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
-import type { ParticipantLookup } from '../ledger/index.js';
+import type { InstrumentRef, ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ResponseCode } from './iso-codes.js';
 import type { Session } from './session.js';
 
 /** The ledger as the pipeline needs it; LedgerReader implements it behind the circuit breaker. */
 export interface LedgerPort {
-  lookupByCard(pan: string): Promise<ParticipantLookup>;
-  lookupByAccount(account: string): Promise<ParticipantLookup>;
+  lookup(instrument: InstrumentRef): Promise<ParticipantLookup>;
+  /** A card (2) or an account (102) as the ledger keys it (an HMAC, never the number). */
+  card(pan: string): InstrumentRef;
+  account(account: string): InstrumentRef;
   /** The circuit breaker's state: while open the database is known to be away. */
   readonly state: 'closed' | 'open' | 'half-open';
 }
 
 /** Duplicate detection across instances, keyed on (32, 11, 7, 41). */
 export interface TransactionKeyPort {
-  claim(key: TransactionKey, requestDigest: Buffer, mti: string): Promise<ClaimResult>;
+  /** With `read`, a new claim brings the ledger's answer for that instrument too (one round trip for both). */
+  claim(key: TransactionKey, requestDigest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimResult>;
   recordResponse(id: number, response: StoredResponse): void;
   awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined>;
   markReversed(originalKey: TransactionKey, reversalRef: string): Promise<ReversalMark>;
 }
 
-export type { ParticipantLookup, StoredResponse, TransactionKey };
+export type { InstrumentRef, ParticipantLookup, StoredResponse, TransactionKey };
 
 export interface SwitchServices {
   readonly ledger: LedgerPort;
@@ -40,9 +43,8 @@ export class Transaction {
   request: IsoMessage | undefined;
   responseCode: ResponseCode | undefined;
   kind: JournalKind = 'request';
+  /** The ledger's answer: read with the duplicate-detection claim (see detectDuplicate). */
   lookup: ParticipantLookup | undefined;
-  /** The ledger read, started early so it overlaps the duplicate check (it only reads). */
-  pendingLookup: Promise<ParticipantLookup> | undefined;
   txnKeyId: number | undefined;
   /** Set for a retransmission: the original's answer, sent again. */
   replay: StoredResponse | undefined;

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
+import { AdminClient } from '../../src/admin/admin-client.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import { freePort, getTestDatabase } from '../support/database.js';
 import { uniqueStan } from '../support/switch-harness.js';
@@ -64,13 +65,20 @@ describe('switch: SIGTERM with requests in flight', function () {
       const answers = Promise.all(stans.map((stan) =>
         atm.request(balanceInquiry({ stan, acquirerId: '99901', terminalId: 'ATMSTOP1', pan: '6040990000000001' }))));
 
-      // All 100 claimed (so read and in the pipeline) before the signal.
+      // All 100 in the pipeline, and their claim-and-read statement waiting on the lock, before the signal.
+      const admin = await AdminClient.connect(path.join(dir, 'admin.sock'));
       const deadline = Date.now() + 20_000;
-      for (;;) {
-        const { rows } = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM txn_key WHERE terminal_id = $1 AND stan = ANY($2)', ['ATMSTOP1', stans]);
-        if (Number(rows[0]!.n) === 100) break;
-        if (Date.now() > deadline) throw new Error(`only ${rows[0]!.n} requests reached the switch`);
-        await new Promise((r) => setTimeout(r, 20));
+      try {
+        for (;;) {
+          const { inFlight } = (await admin.status()).switch;
+          const { rows } = await db.pool.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO txn_key%'");
+          if (inFlight === 100 && Number(rows[0]!.n) > 0) break;
+          if (Date.now() > deadline) throw new Error(`only ${inFlight} requests in flight, ${rows[0]!.n} statements waiting`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        await admin.close();
       }
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');

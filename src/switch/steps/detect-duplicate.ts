@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { LedgerUnavailableError } from '../../ledger/index.js';
 import { Field, ResponseCode } from '../iso-codes.js';
 import type { Step, Transaction, TransactionKey } from '../transaction.js';
+import { instrumentOf } from './lookup-participant.js';
 
 /** The duplicate-detection key: acquirer, STAN, transmission date-time and terminal (32 + 11 + 7 + 41). */
 export function transactionKeyOf(tx: Transaction): TransactionKey {
@@ -46,14 +47,15 @@ async function withinBudget<T>(work: Promise<T>, budgetMs: number, onLate: () =>
 
 /**
  * Claims the transaction key in the shared database. A byte-identical repeat gets the original answer
- * (journaled as a retransmission, not processed twice); the same key with other content gets 94.
+ * (journaled as a retransmission, not processed twice); the same key with other content gets 94. A new
+ * request's ledger read rides in the claim's statement: one round trip for both.
  */
 export const detectDuplicate: Step = async (tx, services) => {
   // The keys live in the ledger's database: when the breaker says it is away, answer 91 now rather than
   // wait for a connection that will not come.
   if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
   const keys = services.transactionKeys;
-  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti);
+  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti, instrumentOf(tx, services));
   // A claim that lands after the ATM got its 91 must still record that answer, or a retransmission
   // would wait for one that never comes.
   const recordLateClaim = (): void => {
@@ -63,7 +65,10 @@ export const detectDuplicate: Step = async (tx, services) => {
   };
   const claim = await withinBudget(claiming, services.ledgerTimeoutMs, recordLateClaim);
   tx.txnKeyId = claim.id;
-  if (claim.kind === 'new') return;
+  if (claim.kind === 'new') {
+    tx.lookup = claim.lookup;
+    return;
+  }
   if (claim.kind === 'duplicate') {
     tx.kind = 'duplicate';
     return tx.refuse(ResponseCode.DuplicateTransmission, 'same 32+11+7+41 as an earlier request, other content');

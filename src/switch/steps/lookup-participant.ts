@@ -1,30 +1,21 @@
 import { Field, ResponseCode } from '../iso-codes.js';
-import type { ParticipantLookup, Step, SwitchServices, Transaction } from '../transaction.js';
+import type { InstrumentRef, Step, SwitchServices, Transaction } from '../transaction.js';
 
 const ACTIVE = 'ACTIVE';
 
-/**
- * Maps the card (2) or, failing that, the account (102) to a participant and reads the JHT balance in
- * the same ledger round trip, behind the circuit breaker: 91 when the ledger is unavailable or late,
- * 14 when nothing is linked, 57 when the link or the membership is not active.
- */
-function readLedger(tx: Transaction, services: SwitchServices): Promise<ParticipantLookup> {
+/** The card (2) or, failing that, the account (102) the inquiry is about, as the ledger keys it. */
+export function instrumentOf(tx: Transaction, services: SwitchServices): InstrumentRef {
   const pan = tx.request!.get(Field.Pan);
-  return pan !== undefined ? services.ledger.lookupByCard(pan) : services.ledger.lookupByAccount(tx.request!.get(Field.Account)!);
+  return pan !== undefined ? services.ledger.card(pan) : services.ledger.account(tx.request!.get(Field.Account)!);
 }
 
 /**
- * Starts the ledger read before the duplicate check so the two database round trips overlap. Its result
- * is used only if the request turns out to be new; a failure surfaces (as 91) only then.
+ * Maps the instrument to a participant and its JHT balance: 14 when nothing is linked, 57 when the link or
+ * the membership is not active. The read normally came with the duplicate-detection claim; otherwise it is
+ * made here, behind the circuit breaker (91 when the ledger is unavailable or late).
  */
-export const startLookup: Step = (tx, services) => {
-  const pending = readLedger(tx, services);
-  pending.catch(() => undefined);
-  tx.pendingLookup = pending;
-};
-
 export const lookupParticipant: Step = async (tx, services) => {
-  const lookup = await (tx.pendingLookup ?? readLedger(tx, services));
+  const lookup = tx.lookup ?? (await services.ledger.lookup(instrumentOf(tx, services)));
   tx.lookup = lookup;
   if (lookup.kind === 'not-linked') return tx.refuse(ResponseCode.NoParticipantLinked, 'no participant linked');
   if (lookup.linkStatus !== ACTIVE) return tx.refuse(ResponseCode.ParticipantBlocked, `link is ${lookup.linkStatus}`);
