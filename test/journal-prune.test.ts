@@ -6,18 +6,22 @@ import { getTestDatabase } from './support/database.js';
 describe('journal: old duplicate-detection keys are pruned', function () {
   this.timeout(30_000);
 
-  it('removes keys created before the cutoff and keeps newer ones', async () => {
+  it('removes keys created before the cutoff, with their answers, and keeps newer ones', async () => {
     const { pool } = await getTestDatabase();
     const store = new TransactionKeyStore(pool, { instanceId: 'prune-test', logger: silentLogger() });
     try {
       const digest = Buffer.alloc(32, 7);
       const old = await store.claim({ acquirerId: '77701', stan: '000001', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
       const fresh = await store.claim({ acquirerId: '77701', stan: '000002', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
+      for (const { id } of [old, fresh]) store.recordResponse(id, { responseCode: '00', additionalAmounts: '0001360C000000000000' });
+      await store.flush();
       await pool.query("UPDATE txn_key SET created_at = now() - interval '4 days' WHERE id = $1", [old.id]);
       const removed = await store.pruneCreatedBefore(new Date(Date.now() - 3 * 86_400_000), 1);
       expect(removed).to.be.at.least(1);
       const { rows } = await pool.query<{ id: string }>("SELECT id::text FROM txn_key WHERE terminal_id = 'PRUNE001' ORDER BY id");
       expect(rows.map((r) => Number(r.id))).to.deep.equal([fresh.id]);
+      const answers = await pool.query<{ id: string }>('SELECT txn_key_id::text AS id FROM txn_answer WHERE txn_key_id = ANY($1)', [[old.id, fresh.id]]);
+      expect(answers.rows.map((r) => Number(r.id))).to.deep.equal([fresh.id]);
     } finally {
       await store.close();
     }

@@ -114,7 +114,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     await keys.flush();
     keys.recordResponse(first.id, { responseCode: '96' });
     await keys.flush();
-    const { rows } = await pool.query('SELECT response_code, response_54, response_48 FROM txn_key WHERE id = $1', [first.id]);
+    const { rows } = await pool.query('SELECT response_code, response_54, response_48 FROM txn_answer WHERE txn_key_id = $1', [first.id]);
     expect(rows[0]).to.deep.equal({ response_code: '00', response_54: APPROVED.additionalAmounts, response_48: APPROVED.additionalData });
   });
 

@@ -64,10 +64,11 @@ FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
   ${lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN')}`;
 
 const READ_EXISTING = `
-SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.response_code, t.response_54, t.response_48
+SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, a.response_code, a.response_54, a.response_48
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
   WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, ord)
-JOIN txn_key t USING (acquirer_id, stan, transmission_at, terminal_id)`;
+JOIN txn_key t USING (acquirer_id, stan, transmission_at, terminal_id)
+LEFT JOIN txn_answer a ON a.txn_key_id = t.id`;
 
 /** A deadlock should be impossible given the ordering above; this is the belt to those braces. */
 const CONFLICT_RETRIES = 3;

@@ -5,7 +5,7 @@ import { BatchQueue } from './batch-queue.js';
 import { ClaimBatcher } from './claim-batcher.js';
 import { commitMode } from './commit-mode.js';
 import { describeDatabaseError } from './database-errors.js';
-import type { SqlClient } from './sql-client.js';
+import { named, type SqlClient } from './sql-client.js';
 import { normaliseKey } from './transaction-key.js';
 import type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
 
@@ -47,12 +47,12 @@ interface Unanswered {
 
 // First answer wins: a late second recordResponse for the same id must not rewrite what was replayed.
 const storeResponses = (commit: string): string => `
-UPDATE txn_key t
-SET response_code = u.code, response_54 = u.f54, response_48 = u.f48, responded_at = u.at
+INSERT INTO txn_answer (txn_key_id, response_code, response_54, response_48, responded_at)
+SELECT u.id, u.code, u.f54, u.f48, u.at
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(id, code, f54, f48, at)${commit}
-WHERE t.id = u.id AND t.response_code IS NULL`;
+ON CONFLICT (txn_key_id) DO NOTHING`;
 
-const READ_RESPONSE = 'SELECT response_code, response_54, response_48 FROM txn_key WHERE id = $1';
+const READ_RESPONSE = 'SELECT response_code, response_54, response_48 FROM txn_answer WHERE txn_key_id = $1';
 
 // Keeps the first reversal's mark: a 0421 repeat must not move reversed_at or replace the reference.
 const MARK_REVERSED = `
@@ -67,7 +67,9 @@ FROM target WHERE t.id = target.id
 RETURNING t.id, target.reversed_at IS NOT NULL AS already_reversed`;
 
 const PRUNE = `
-DELETE FROM txn_key WHERE id IN (SELECT id FROM txn_key WHERE created_at < $1 LIMIT $2)`;
+WITH doomed AS (SELECT id FROM txn_key WHERE created_at < $1 LIMIT $2),
+answers AS (DELETE FROM txn_answer WHERE txn_key_id IN (SELECT id FROM doomed))
+DELETE FROM txn_key WHERE id IN (SELECT id FROM doomed)`;
 
 /**
  * Duplicate detection for ISO 8583 requests, shared by every switch instance on one database. A request's
@@ -81,6 +83,7 @@ export class TransactionKeyStore {
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
   private readonly storeResponsesSql: string;
+  private readonly storeResponsesName: string;
   /** Claims this instance won and has not answered yet, with whoever waits for the answer. */
   private readonly unanswered = new Map<number, Unanswered>();
   private readonly unansweredTimeoutMs: number;
@@ -99,6 +102,7 @@ export class TransactionKeyStore {
     this.sweeper.unref();
     const synchronousCommit = options.synchronousCommit ?? false;
     this.storeResponsesSql = storeResponses(commitMode(synchronousCommit));
+    this.storeResponsesName = `jht_store_answers_v1_${synchronousCommit ? 'sync' : 'async'}`;
     this.claims = new ClaimBatcher(client, {
       instanceId: options.instanceId,
       maxBatchSize: options.maxClaimBatchSize ?? 256,
@@ -249,15 +253,13 @@ export class TransactionKeyStore {
   }
 
   private async storeResponses(batch: readonly ResponseUpdate[]): Promise<void> {
-    // Not a named statement: it joins txn_key by id, and a cached plan made while the table was small keeps
-    // scanning it; planned afresh, once per batch of answers, it costs a few µs per inquiry.
-    await this.client.query(this.storeResponsesSql, [
+    await this.client.query(named(this.storeResponsesName, this.storeResponsesSql, [
       batch.map((u) => u.id),
       batch.map((u) => u.response.responseCode),
       batch.map((u) => u.response.additionalAmounts ?? null),
       batch.map((u) => u.response.additionalData ?? null),
       batch.map((u) => u.respondedAt),
-    ]);
+    ]));
     for (const update of batch) {
       if (this.unsaved.get(update.id) === update.response) this.unsaved.delete(update.id);
     }
