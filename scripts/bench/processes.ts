@@ -123,6 +123,8 @@ export interface SwitchProcessOptions {
   readonly cpuProfDir?: string;
   /** More node flags for the switch (`--trace-gc`, heap sizes ...). */
   readonly nodeArgs?: readonly string[];
+  /** The checkout to run the switch from (another revision, see compare.ts); default this one. */
+  readonly root?: string;
 }
 
 /**
@@ -145,8 +147,10 @@ export async function startSwitchProcess(options: SwitchProcessOptions): Promise
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const logFd = openSync(path.join(options.workDir, 'switch.log'), 'a');
   const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.nodeArgs ?? [])];
-  const args = [...nodeArgs, BIN, 'serve', '--config', configFile, ...(process.env.DATABASE_URL ? ['--seed-demo'] : [])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', logFd, 'pipe']});
+  const root = options.root ?? ROOT;
+  const bin = options.root ? path.join(options.root, 'bin/jht-switch.js') : BIN;
+  const args = [...nodeArgs, bin, 'serve', '--config', configFile, ...(process.env.DATABASE_URL ? ['--seed-demo'] : [])];
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', logFd, 'pipe']});
   closeSync(logFd);
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
