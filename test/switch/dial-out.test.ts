@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { balanceInquiry } from '../../src/client/atm-messages.js';
 import { IsoMessage, Packager, loadProfile } from '../../src/iso8583/index.js';
-import { createFraming, startListener, type Connection, type Listener } from '../../src/transport/index.js';
+import { createFraming, startListener, type Connection, type Listener, type ServerTlsOptions } from '../../src/transport/index.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
 import { startTestSwitch, type TestSwitch } from '../support/switch-harness.js';
 
 const packager = new Packager(loadProfile('iso87-binary'));
@@ -14,11 +18,12 @@ class BankHost {
   private readonly answers = new Map<string, (m: IsoMessage) => void>();
   private listener: Listener | undefined;
 
-  constructor(public port = 0) {}
+  constructor(public port = 0, private readonly tls?: ServerTlsOptions) {}
 
   async start(): Promise<void> {
     this.listener = await startListener({
       port: this.port,
+      ...(this.tls ? { tls: this.tls } : {}),
       framing: createFraming({ name: 'binary-2-tpdu', tpdu: { destination: 0x0010, source: 0x0020 } }),
       onConnection: (connection) => {
         this.connection = connection;
@@ -104,5 +109,73 @@ describe('switch: dial-out to a bank that expects the switch to connect', functi
     }
     const answer = await bank.ask(balanceInquiry({ stan: '000778', acquirerId: '99821', terminalId: 'DIALATM1', pan: '6040990000000019' }));
     expect(answer.get(39)).to.equal('00');
+  });
+});
+
+describe('switch: dial-out over mutual TLS', function () {
+  this.timeout(60_000);
+  let dir: string;
+  const files: Record<string, string> = {};
+  let ca: ReturnType<typeof createCertificateAuthority>;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'jht-dial-tls-'));
+    ca = createCertificateAuthority('test CA');
+    // The switch dials, so its certificate is a client certificate.
+    const switchCert = issueCertificate(ca, { commonName: 'jht-switch', usage: 'client' });
+    for (const [name, pem] of Object.entries({ 'ca.pem': ca.certPem, 'switch.cert': switchCert.certPem, 'switch.key': switchCert.keyPem })) {
+      files[name] = path.join(dir, name);
+      await writeFile(files[name]!, pem, { mode: 0o600 });
+    }
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A bank host serving TLS with a certificate from `issuer`, asking for the switch's client certificate. */
+  function tlsBank(issuer: ReturnType<typeof createCertificateAuthority>): BankHost {
+    const server = issueCertificate(issuer, { commonName: 'bank-dial-tls', usage: 'server', altNames: ['127.0.0.1'] });
+    return new BankHost(0, { key: server.keyPem, cert: server.certPem, ca: ca.certPem, expectedSubject: 'jht-switch' });
+  }
+
+  async function dialingSwitch(bank: BankHost): Promise<TestSwitch> {
+    return startTestSwitch({
+      partners: [
+        { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] },
+        { id: 'bank-dial-tls', name: 'Dial TLS Bank', acquirerIds: ['99822'], profile: 'iso87-binary',
+          framing: { type: 'binary-2-tpdu', headerCountsItself: false },
+          tls: { keyFile: files['switch.key']!, certFile: files['switch.cert']!, caFile: files['ca.pem']!, clientSubject: 'bank-dial-tls' },
+          dialOut: { host: '127.0.0.1', port: bank.port, echoIntervalMs: 60_000, reconnectBaseMs: 50, reconnectMaxMs: 200 } },
+      ],
+    });
+  }
+
+  it('connects with its client certificate, checks the bank\'s, signs on and answers over TLS', async () => {
+    const bank = tlsBank(ca);
+    await bank.start();
+    const sw = await dialingSwitch(bank);
+    try {
+      await until(() => bank.signOns === 1);
+      expect(bank.connection!.peer.tlsSubject).to.equal('jht-switch');
+      const answer = await bank.ask(balanceInquiry({ stan: '000779', acquirerId: '99822', terminalId: 'DIALTLS1', pan: '6040990000000001' }));
+      expect([answer.mti, answer.get(39), answer.get(48)!.slice(0, 11)]).to.deep.equal(['0210', '00', '12000000001']);
+    } finally {
+      await sw.stop();
+      await bank.stop();
+    }
+  });
+
+  it('does not sign on to a host whose certificate another CA signed', async () => {
+    const impostor = tlsBank(createCertificateAuthority('another CA'));
+    await impostor.start();
+    const sw = await dialingSwitch(impostor);
+    try {
+      await new Promise((r) => setTimeout(r, 1_500)); // several reconnection attempts
+      expect(impostor.signOns).to.equal(0);
+      expect(sw.running.network.status().find((p) => p.id === 'bank-dial-tls')!.sessions).to.deep.equal([]);
+    } finally {
+      await sw.stop();
+      await impostor.stop();
+    }
   });
 });
