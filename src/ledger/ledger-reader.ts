@@ -47,18 +47,23 @@ interface PendingLookup {
 type DatabaseWork = () => Promise<unknown>;
 
 /**
- * The read path of every ATM inquiry: card or account -> participant and JHT balance.
+ * The ledger's read path: card or account -> participant and JHT balance, and the circuit breaker that
+ * guards every round trip an ATM inquiry makes to the ledger's database.
+ *
+ * In the switch, a new inquiry's read rides in its duplicate-detection claim (src/journal/claim-batcher.ts),
+ * which runs through {@link guard}: one statement for both. The lookups below are the stand-alone path, for a
+ * caller without a claim (the pipeline's fallback, tools, tests).
  *
  * Lookups that arrive during one turn of the event loop (typically the frames read from all connections in
  * one poll phase) are sent as one query, `WHERE (kind, hash) IN batch`, on the next setImmediate. Under load
  * that turns N round trips and N pool checkouts into one; alone, a lookup waits for no one. At most
  * `maxConcurrentQueries` queries are in flight; later lookups coalesce until one returns.
  *
- * Each batch goes through an opossum circuit breaker, as does any other round trip of the inquiry path that
- * is handed to {@link guard} (the duplicate-detection claim, which reads the ledger in the same statement). Whatever goes wrong surfaces as
- * {@link LedgerUnavailableError} (the switch answers 91): the budget was missed, the database failed, or the
- * breaker is open, in which case the lookup is refused at once, without touching the pool. After
- * `resetTimeoutMs` the breaker lets one batch through (half-open) and closes again if it succeeds.
+ * Each batch goes through an opossum circuit breaker, as does any round trip handed to {@link guard}.
+ * Whatever goes wrong with a lookup surfaces as {@link LedgerUnavailableError} (the switch answers 91): the
+ * budget was missed, the database failed, or the breaker is open, in which case the lookup is refused at once,
+ * without touching the pool. After `resetTimeoutMs` the breaker lets one batch through (half-open) and closes
+ * again if it succeeds.
  *
  * The time budget belongs to each lookup, from the moment it is asked, not to a batch: a lookup that waited
  * for a free query slot has less left. So the budget is enforced here (the batch gets what remains of its
