@@ -9,9 +9,9 @@ const LOGGER = new URL('../src/observability/logger.ts', import.meta.url).pathna
  * Runs `script` (after `log` is created as in production: JSON lines to stdout, buffered) in a child process
  * and collects its stdout with the time each chunk arrived.
  */
-function runWithLogger(script: string): Promise<{ lines: { msg: string; atMs: number }[]; startedAt: number }> {
+function runWithLogger(script: string, expectedExitCode = 0): Promise<{ lines: { msg: string; atMs: number }[]; startedAt: number }> {
   const source = `import { createLogger } from ${JSON.stringify(LOGGER)};\nconst log = createLogger({ level: 'info' });\n${script}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'ignore'] });
   const startedAt = performance.now();
   const lines: { msg: string; atMs: number }[] = [];
   let pending = '';
@@ -23,7 +23,7 @@ function runWithLogger(script: string): Promise<{ lines: { msg: string; atMs: nu
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve({ lines, startedAt }) : reject(new Error(`exited with ${code}`))));
+    child.once('close', (code) => (code === expectedExitCode ? resolve({ lines, startedAt }) : reject(new Error(`exited with ${code}`))));
   });
 }
 
@@ -49,5 +49,12 @@ describe('observability: the production logger buffers its JSON lines', function
       for (let i = 0; i < 500; i++) log.info({ i }, 'line ' + i);
       process.exit(0);`);
     expect(lines.map((l) => l.msg)).to.deep.equal(Array.from({ length: 500 }, (_, i) => `line ${i}`));
+  });
+
+  it('loses nothing when the process dies of an uncaught exception', async () => {
+    const { lines } = await runWithLogger(`
+      log.info('before the crash');
+      setTimeout(() => { throw new Error('boom'); }, 10);`, 1);
+    expect(lines.map((l) => l.msg)).to.deep.equal(['before the crash']);
   });
 });
