@@ -45,8 +45,8 @@ interface KeyRowRecord extends Partial<LookupColumns> {
 // ORDER BY ord makes every instance insert in the same (sorted) order, so two batches with overlapping keys
 // wait on each other instead of deadlocking.
 // The same statement reads the ledger for each claim that names an instrument ($8, $9: null for none):
-// a new request needs both, and on a small machine a PostgreSQL round trip costs more than either query, so
-// one statement instead of two per batch takes about a third off the database's CPU per inquiry.
+// a new request needs both, and on a small machine a PostgreSQL round trip costs more than either query: one
+// statement instead of two per batch took about a fifth off PostgreSQL's CPU per inquiry (scripts/bench/compare.ts).
 const claimBatch = (commit: string): string => `
 WITH input AS (
   SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $8::text[], $9::bytea[])
