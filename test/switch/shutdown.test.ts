@@ -9,7 +9,7 @@ import { IsoClient } from '../../src/client/iso-client.js';
 import { freePort, getTestDatabase } from '../support/database.js';
 import { uniqueStan } from '../support/switch-harness.js';
 
-/** Starts `jht-switch serve` as its own process and resolves once it listens. */
+/** Starts `jht-switch serve` as its own process and resolves once it listens, admin socket included. */
 async function startSwitchProcess(configFile: string, databaseUrl: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', configFile], {
     env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -20,7 +20,8 @@ async function startSwitchProcess(configFile: string, databaseUrl: string): Prom
     const timer = setTimeout(() => reject(new Error(`switch did not start:\n${output}`)), 30_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('"switch listening"')) {
+      // The admin socket opens after the ISO listener: the test asks it how many requests are in flight.
+      if (output.includes('"switch listening"') && output.includes('"admin socket listening"')) {
         clearTimeout(timer);
         resolve();
       }
