@@ -21,7 +21,7 @@ import { createFraming, type FramingName } from '../src/transport/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INTERFACE = readFileSync(join(ROOT, 'specs/INTERFACE.md'), 'utf8');
-const CONTRACT = readFileSync(join(ROOT, '../shared/CONTRACT.md'), 'utf8');
+const CONTRACT = readFileSync(join(ROOT, 'specs/CONTRACT.md'), 'utf8');
 
 /** The fields the interface uses, in the order of the table in section 4. */
 const INTERFACE_FIELDS = [2, 3, 4, 7, 11, 12, 13, 18, 22, 32, 33, 35, 37, 39, 41, 42, 43, 48, 49, 54, 64, 70, 90, 102, 128];

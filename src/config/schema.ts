@@ -3,7 +3,7 @@ import { adminConfigSchema } from '../admin/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
 
 /**
- * The switch's configuration. Everything has a default that reproduces ../shared/CONTRACT.md, so
+ * The switch's configuration. Everything has a default that reproduces specs/CONTRACT.md, so
  * `npm start` needs no file; a config file (JSON or YAML) overrides any part of it.
  */
 const hostPort = z.object({

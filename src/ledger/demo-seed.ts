@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import { accountHash, cardHash, lastFour } from './card-hash.js';
 
 /**
- * The demo data of the contract (shared/CONTRACT.md, "Demo data"), hashed under the configured card key.
+ * The demo data of the contract (specs/CONTRACT.md, "Demo data"), hashed under the configured card key.
  * Balances are built from postings, as real ones are, so the balance trigger is exercised from the first run.
  * Idempotent: every row has a natural key (KPJ, instrument hash, posting source_ref) and is inserted with
  * ON CONFLICT DO NOTHING, so seeding twice, or from two instances at once, changes nothing.
