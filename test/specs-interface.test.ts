@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load-config.js';
 import { Packager, loadProfile, type FieldSpec, type IsoMessage, type Profile } from '../src/iso8583/index.js';
-import { DEMO_AS_OF, DEMO_PARTICIPANTS } from '../src/ledger/demo-seed.js';
+import { DEMO_AS_OF, DEMO_PARTICIPANTS } from '../src/ledger/demo-data.js';
 import type { ParticipantLookup } from '../src/ledger/index.js';
 import { MacKey, keyCheckValue, macFieldOf, verifyMessage, x919Mac } from '../src/security/index.js';
 import { ResponseCode, responseMti } from '../src/switch/iso-codes.js';

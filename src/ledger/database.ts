@@ -2,8 +2,10 @@ import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { assertCardKey } from './card-hash.js';
 import { seedDemoData } from './demo-seed.js';
+import { DEMO_PARTICIPANTS } from './demo-data.js';
+import { deploymentUndecided, markDemo, markReal, readDeployment, type DeploymentKind } from './deployment.js';
 import { EmbeddedServer } from './embedded-server.js';
-import { EmbeddedServerError } from './errors.js';
+import { DemoSeedRefusedError, EmbeddedServerError } from './errors.js';
 import { migrate } from './migrate.js';
 import { createPool, redactConnectionString } from './pool.js';
 import type { PoolTuning } from './pool.js';
@@ -18,8 +20,9 @@ export interface OpenDatabaseOptions {
   /** Port of the embedded cluster, on 127.0.0.1. Default {@link DEFAULT_EMBEDDED_PORT}. */
   port?: number;
   /**
-   * Seed the contract's demo data (idempotent). Default: yes for an embedded cluster whose ledger is empty
-   * (first run, or a first run that died before seeding), no for an external server.
+   * Seed the contract's demo data into an external server too (idempotent; it does not make that server a
+   * demo). An embedded cluster is seeded, and marked as the demo, only when it is new and empty; an embedded
+   * cluster that holds real data is never seeded (the open fails with {@link DemoSeedRefusedError}).
    */
   seedDemo?: boolean;
   /** HMAC key for card and account hashes; the demo data is hashed under it. */
@@ -36,6 +39,8 @@ export interface DatabaseHandle {
   pool: Pool;
   /** True when this process started the PostgreSQL server itself. */
   embedded: boolean;
+  /** The demo marker (migration 005): 'demo' only for an embedded cluster that holds just the demo data. */
+  deployment: DeploymentKind;
   /** How to reach the database, without the password: for logs and `status`. */
   connectionString: string;
   /** Data directory of the embedded cluster; undefined with an external server. */
@@ -58,6 +63,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   let server: EmbeddedServer | undefined;
   let pool: Pool;
   let connectionString: string;
+  let deployment: DeploymentKind;
 
   if (options.databaseUrl) {
     pool = createPool({ connectionString: options.databaseUrl }, options.pool ?? {}, log);
@@ -76,18 +82,53 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
   try {
     await migrate(pool, { log, ...(options.migrationsDir ? { dir: options.migrationsDir } : {}) });
-    const seed = options.seedDemo ?? (server !== undefined && (await ledgerIsEmpty(pool)));
-    if (seed) await seedDemoData(pool, options.cardKey, log);
+    deployment = await decideDeployment(pool, server !== undefined, options);
   } catch (error) {
     await pool.end().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     throw error;
   }
-  log.info({ connectionString, embedded: server !== undefined, ms: Date.now() - started }, 'ledger: database ready');
-  return makeHandle(pool, server, connectionString);
+  log.info({ connectionString, embedded: server !== undefined, deployment, ms: Date.now() - started }, 'ledger: database ready');
+  return makeHandle(pool, server, connectionString, deployment);
 }
 
-function makeHandle(pool: Pool, server: EmbeddedServer | undefined, connectionString: string): DatabaseHandle {
+/**
+ * The demo marker's rules: an external database is real; a new, empty embedded cluster becomes the demo in
+ * the transaction that seeds it; an embedded cluster from before the marker is the demo only if it holds
+ * nothing but the demo participants.
+ */
+export async function decideDeployment(pool: Pool, embedded: boolean, options: OpenDatabaseOptions): Promise<DeploymentKind> {
+  const { cardKey, log } = options;
+  if (!embedded) {
+    await markReal(pool, 'external database');
+    if (options.seedDemo) await seedDemoData(pool, cardKey, log);
+    return 'real';
+  }
+  if (await deploymentUndecided(pool)) {
+    if (await ledgerIsEmpty(pool)) {
+      await seedDemoData(pool, cardKey, log, { asDemo: true });
+    } else if (await holdsOnlyDemoParticipants(pool)) {
+      await markDemo(pool, 'embedded cluster seeded with the demo data before the marker existed');
+    } else {
+      await markReal(pool, 'embedded cluster holding data from before the marker');
+    }
+  }
+  const deployment = await readDeployment(pool);
+  if (options.seedDemo && deployment !== 'demo') {
+    throw new DemoSeedRefusedError('this embedded database holds real data: the demo data is never seeded into it');
+  }
+  return deployment;
+}
+
+async function holdsOnlyDemoParticipants(pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ other: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM participant WHERE kpj_number <> ALL ($1::text[])) AS other',
+    [DEMO_PARTICIPANTS.map((p) => p.kpj)],
+  );
+  return rows[0]?.other === false;
+}
+
+function makeHandle(pool: Pool, server: EmbeddedServer | undefined, connectionString: string, deployment: DeploymentKind): DatabaseHandle {
   let stopping: Promise<void> | undefined;
   const embeddedOnly = (): EmbeddedServer => {
     if (!server) throw new EmbeddedServerError('the database server is external: it cannot be paused from here');
@@ -96,6 +137,7 @@ function makeHandle(pool: Pool, server: EmbeddedServer | undefined, connectionSt
   return {
     pool,
     embedded: server !== undefined,
+    deployment,
     connectionString,
     dataDir: server?.dataDir,
     stop() {

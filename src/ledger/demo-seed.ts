@@ -1,84 +1,15 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { accountHash, cardHash, lastFour } from './card-hash.js';
+import { markDemo } from './deployment.js';
+import { DEMO_AS_OF, DEMO_PARTICIPANTS, type DemoParticipant } from './demo-data.js';
 
 /**
- * The demo data of the contract (specs/CONTRACT.md, "Demo data"), hashed under the configured card key.
+ * Loads the demo data (specs/demo/*.csv, see demo-data.ts) into the ledger, hashed under the configured card key.
  * Balances are built from postings, as real ones are, so the balance trigger is exercised from the first run.
  * Idempotent: every row has a natural key (KPJ, instrument hash, posting source_ref) and is inserted with
  * ON CONFLICT DO NOTHING, so seeding twice, or from two instances at once, changes nothing.
  */
-
-export type PostingKind = 'CONTRIBUTION' | 'DEVELOPMENT' | 'CLAIM' | 'CORRECTION';
-
-export interface DemoPosting {
-  kind: PostingKind;
-  amountSen: bigint;
-  valueDate: string; // YYYY-MM-DD
-}
-
-export interface DemoParticipant {
-  kpj: string;
-  name: string;
-  membershipStatus: 'ACTIVE' | 'BLOCKED' | 'CLOSED';
-  cards: readonly string[];
-  accounts: readonly string[];
-  balanceSen: bigint;
-  postings: readonly DemoPosting[];
-}
-
-export const DEMO_AS_OF = '2026-10-31';
-/** A well-formed card that no participant is linked to (response 14). */
-export const DEMO_UNLINKED_CARD = '6040990000000092';
-
-export const DEMO_PARTICIPANTS: readonly DemoParticipant[] = [
-  {
-    kpj: '12000000001',
-    name: 'BUDI SANTOSO',
-    membershipStatus: 'ACTIVE',
-    cards: ['6040990000000001'],
-    accounts: ['1234567890'],
-    balanceSen: 1_525_000_000n, // IDR 15,250,000.00
-    postings: [
-      { kind: 'CONTRIBUTION', amountSen: 600_000_000n, valueDate: '2024-12-31' },
-      { kind: 'CONTRIBUTION', amountSen: 300_000_000n, valueDate: '2025-06-30' },
-      { kind: 'DEVELOPMENT', amountSen: 52_500_000n, valueDate: '2025-12-31' },
-      { kind: 'CONTRIBUTION', amountSen: 250_000_000n, valueDate: '2026-03-31' },
-      { kind: 'CONTRIBUTION', amountSen: 250_000_000n, valueDate: '2026-06-30' },
-      { kind: 'DEVELOPMENT', amountSen: 72_500_000n, valueDate: '2026-10-31' },
-    ],
-  },
-  {
-    kpj: '12000000002',
-    name: 'SITI RAHAYU',
-    membershipStatus: 'ACTIVE',
-    cards: ['6040990000000019'],
-    accounts: [],
-    balanceSen: 8_765_432_150n, // IDR 87,654,321.50
-    postings: [
-      { kind: 'CONTRIBUTION', amountSen: 5_000_000_000n, valueDate: '2023-12-31' },
-      { kind: 'DEVELOPMENT', amountSen: 312_500_000n, valueDate: '2024-12-31' },
-      { kind: 'CONTRIBUTION', amountSen: 1_800_000_000n, valueDate: '2025-06-30' },
-      { kind: 'DEVELOPMENT', amountSen: 401_234_567n, valueDate: '2025-12-31' },
-      { kind: 'CONTRIBUTION', amountSen: 900_000_000n, valueDate: '2026-06-30' },
-      { kind: 'DEVELOPMENT', amountSen: 351_697_583n, valueDate: '2026-10-31' },
-    ],
-  },
-  {
-    kpj: '12000000003',
-    name: 'AGUS PRASETYO',
-    membershipStatus: 'BLOCKED',
-    cards: ['6040990000000027'],
-    accounts: [],
-    balanceSen: 300_000_000n, // IDR 3,000,000.00
-    postings: [
-      { kind: 'CONTRIBUTION', amountSen: 150_000_000n, valueDate: '2025-01-31' },
-      { kind: 'DEVELOPMENT', amountSen: 9_000_000n, valueDate: '2025-12-31' },
-      { kind: 'CONTRIBUTION', amountSen: 125_000_000n, valueDate: '2026-07-31' },
-      { kind: 'DEVELOPMENT', amountSen: 16_000_000n, valueDate: '2026-10-31' },
-    ],
-  },
-];
 
 export interface SeedResult {
   /** Rows inserted by this call: all zero when the demo data was already there. */
@@ -87,7 +18,8 @@ export interface SeedResult {
   postings: number;
 }
 
-export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger): Promise<SeedResult> {
+/** `asDemo`: set the demo marker in the same transaction (only for a new, empty embedded cluster). */
+export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger, options: { asDemo?: boolean } = {}): Promise<SeedResult> {
   for (const participant of DEMO_PARTICIPANTS) assertPostingsMatchBalance(participant);
   const result: SeedResult = { participants: 0, links: 0, postings: 0 };
   const client = await pool.connect();
@@ -124,12 +56,12 @@ export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger): P
         const posted = await client.query(
           `INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source_ref) DO NOTHING`,
-          [participantId, posting.kind, posting.amountSen, posting.valueDate,
-            `DEMO:${participant.kpj}:${posting.valueDate}:${posting.kind}`],
+          [participantId, posting.kind, posting.amountSen, posting.valueDate, posting.sourceRef],
         );
         result.postings += posted.rowCount ?? 0;
       }
     }
+    if (options.asDemo) await markDemo(client, 'new embedded cluster seeded with the demo data (specs/demo)');
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -141,11 +73,9 @@ export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger): P
   return result;
 }
 
-/** Guards the table above: a typo in one amount must fail loudly, not show a wrong balance at the ATM. */
+/** Guards the files: a participant's postings must end on the contract's as-of date, with a positive balance. */
 function assertPostingsMatchBalance(participant: DemoParticipant): void {
-  const total = participant.postings.reduce((sum, posting) => sum + posting.amountSen, 0n);
-  const last = participant.postings.reduce((max, posting) => (posting.valueDate > max ? posting.valueDate : max), '');
-  if (total !== participant.balanceSen || last !== DEMO_AS_OF) {
-    throw new Error(`demo data for ${participant.kpj} is inconsistent: postings sum ${total}, last value date ${last}`);
+  if (participant.asOf !== DEMO_AS_OF || participant.balanceSen <= 0n || participant.postings.length === 0) {
+    throw new Error(`demo data for ${participant.kpj} is inconsistent: balance ${participant.balanceSen}, as of ${participant.asOf}`);
   }
 }

@@ -49,6 +49,16 @@ export class CardKeyError extends Error {
   }
 }
 
+/** The demo data was asked for on a database that holds real data (see src/ledger/deployment.ts). */
+export class DemoSeedRefusedError extends Error {
+  readonly code = 'LEDGER_DEMO_SEED_REFUSED';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoSeedRefusedError';
+  }
+}
+
 /** Short, card-data-free description of an unknown thrown value, for logs and error details. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {

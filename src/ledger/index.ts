@@ -6,11 +6,15 @@ export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOpt
 export { LOOKUP_COLUMNS, lookupJoins, participantOf } from './lookup-query.js';
 export type { LookupColumns } from './lookup-query.js';
 export { DEV_CARD_KEY, MIN_CARD_KEY_BYTES, accountHash, assertCardKey, cardHash, isDevCardKey, lastFour } from './card-hash.js';
-export { DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, seedDemoData } from './demo-seed.js';
-export type { DemoParticipant, SeedResult } from './demo-seed.js';
+export { DEMO_AS_OF, DEMO_DIR, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEMO_UNLINKED_CARDS } from './demo-data.js';
+export type { DemoParticipant, DemoPosting, MembershipStatus, PostingKind } from './demo-data.js';
+export { seedDemoData } from './demo-seed.js';
+export type { SeedResult } from './demo-seed.js';
 export { DEFAULT_MIGRATIONS_DIR, loadMigrations, migrate } from './migrate.js';
 export type { Migration, MigrationResult } from './migrate.js';
 export { createPool, ledgerTypes, redactConnectionString } from './pool.js';
 export type { PoolTuning } from './pool.js';
-export { CardKeyError, EmbeddedServerError, LedgerUnavailableError, MigrationError } from './errors.js';
+export { readDeployment, markReal } from './deployment.js';
+export type { DeploymentKind } from './deployment.js';
+export { CardKeyError, DemoSeedRefusedError, EmbeddedServerError, LedgerUnavailableError, MigrationError } from './errors.js';
 export type { LedgerUnavailableReason } from './errors.js';
