@@ -27,6 +27,18 @@ import { createLogger, silentLogger } from '../../src/observability/logger.js';
 
 export const TEST_CARD_KEY: Buffer = DEV_CARD_KEY;
 
+/**
+ * The unit suite's cluster is thrown away after the run: durability buys nothing there and costs seconds on a
+ * 2-core runner. The integration suite (`npm run test:integration`, which sets JHT_TEST_DB_DURABLE=1) runs
+ * with PostgreSQL's production settings, fsync and synchronous commit on, so that a durability test cannot
+ * pass vacuously.
+ */
+const THROW_AWAY_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } as const;
+
+export function testClusterIsDurable(): boolean {
+  return process.env.JHT_TEST_DB_DURABLE === '1';
+}
+
 const TEST_DIR_PREFIX = 'jht-switch-test-';
 /** A test directory this old with no live server was left by a run that was killed: remove it. */
 const ABANDONED_AFTER_MS = 30 * 60_000;
@@ -88,8 +100,7 @@ async function open(): Promise<DatabaseHandle> {
     seedDemo: true,
     cardKey: TEST_CARD_KEY,
     log,
-    // A throw-away cluster: durability buys nothing and costs seconds on a 2-core runner.
-    serverSettings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    ...(testClusterIsDurable() ? {} : { serverSettings: THROW_AWAY_SETTINGS }),
   });
 }
 
