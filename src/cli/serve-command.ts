@@ -1,14 +1,38 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { assertAdminSocketFree } from '../admin/admin-server.js';
-import { startOperations } from '../admin/operations.js';
+import { startOperations, type Operations } from '../admin/operations.js';
 import { createSwitchMetrics } from '../observability/metrics.js';
-import { startSwitch } from '../switch/jht-switch.js';
+import { startSwitch, type RunningSwitch } from '../switch/jht-switch.js';
 import { parsePort } from './options.js';
 
 /** A repeated signal forces exit only when it comes this long after the first. */
 const FORCE_AFTER_MS = 2_000;
+/** Exit statuses: 0 after a clean stop; these otherwise (README, "Operations"). */
+export const EXIT_UNCLEAN = 3;
+const EXIT_FORCED = 130;
+const DEADLINE_SLACK_MS = 2_000;
+const LINGER_MS = 1_000;
+
+/** Stops everything and writes the last log line, counting what never reached the database. */
+async function finish(running: RunningSwitch, operations: Operations, log: Logger): Promise<number> {
+  const report = await running.stop();
+  try {
+    await operations.close();
+  } catch (error) {
+    report.failed.push('operations');
+    log.error({ err: error }, 'shutdown: closing the admin socket and metrics failed');
+  }
+  const clean = report.failed.length === 0 && report.unwritten.journal === 0 && report.unwritten.answers === 0;
+  const summary = {
+    clean, failedSteps: report.failed, unwrittenJournalRows: report.unwritten.journal,
+    unwrittenStoredAnswers: report.unwritten.answers, ms: report.ms,
+  };
+  if (clean) log.info(summary, 'stopped');
+  else log.error(summary, 'stopped, not cleanly: what was not written is counted here');
+  return clean ? 0 : EXIT_UNCLEAN;
+}
 
 interface ServeOptions {
   config?: string;
@@ -68,18 +92,29 @@ export function registerServeCommand(program: Command): void {
           if (firstSignalAt !== 0) {
             if (Date.now() - firstSignalAt < FORCE_AFTER_MS) return;
             log.warn({ signal }, 'signal repeated: exiting without finishing the shutdown');
-            process.exit(130);
+            process.exit(EXIT_FORCED);
           }
           firstSignalAt = Date.now();
           log.info({ signal }, 'shutting down');
-          void running.stop().then(() => operations.close()).then(resolve, (error: unknown) => {
-            log.error({ err: error }, 'shutdown failed');
-            process.exitCode = 1;
+          // The shutdown's own deadline bounds every step; this one catches a step that ignores it.
+          setTimeout(() => {
+            log.fatal({ deadlineMs: config.shutdown.deadlineMs }, 'shutdown deadline passed: exiting');
+            process.exit(EXIT_UNCLEAN);
+          }, config.shutdown.deadlineMs + DEADLINE_SLACK_MS).unref();
+          void finish(running, operations, log).then((code) => {
+            process.exitCode = code;
+            // A handle left open (a socket a peer keeps) must not keep a stopped switch alive.
+            setTimeout(() => process.exit(), LINGER_MS).unref();
             resolve();
           });
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
+        // As for nginx or HAProxy: SIGHUP reloads the configuration (the same path as `jht-switch reload`).
+        process.on('SIGHUP', () => {
+          log.info('SIGHUP: reloading the configuration');
+          running.reload().catch((error: unknown) => log.error({ err: error }, 'reload refused; the running configuration stays'));
+        });
       });
     });
 }

@@ -104,6 +104,13 @@ export const switchConfigSchema = z.object({
     flushIntervalMs: z.number().int().positive().default(20),
     maxBatch: z.number().int().positive().default(500),
   }).strict().default({ flushIntervalMs: 20, maxBatch: 500 }),
+  shutdown: z.object({
+    /**
+     * SIGTERM/SIGINT to exit, everything included: in-flight answers, the journal and the stored answers,
+     * the ledger and the embedded database. Past it the switch exits anyway, saying what it could not write.
+     */
+    deadlineMs: z.number().int().min(1_000).max(600_000).default(20_000),
+  }).strict().default({ deadlineMs: 20_000 }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     pretty: z.boolean().default(false),

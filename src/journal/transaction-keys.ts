@@ -227,6 +227,11 @@ export class TransactionKeyStore {
     return this.responses.depth;
   }
 
+  /** Answers lost because their queue was full or closed (each loss is also logged). */
+  get droppedResponses(): number {
+    return this.responses.dropped;
+  }
+
   /** Stores every answer recorded so far. */
   flush(): Promise<void> {
     return this.responses.flush();

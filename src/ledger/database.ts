@@ -5,6 +5,7 @@ import { seedDemoData } from './demo-seed.js';
 import { DEMO_PARTICIPANTS } from './demo-data.js';
 import { deploymentUndecided, markDemo, markReal, readDeployment, type DeploymentKind } from './deployment.js';
 import { EmbeddedServer } from './embedded-server.js';
+import { EmbeddedSupervisor } from './embedded-supervisor.js';
 import { DemoSeedRefusedError, EmbeddedServerError } from './errors.js';
 import { migrate } from './migrate.js';
 import { createPool, redactConnectionString } from './pool.js';
@@ -89,7 +90,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     throw error;
   }
   log.info({ connectionString, embedded: server !== undefined, deployment, ms: Date.now() - started }, 'ledger: database ready');
-  return makeHandle(pool, server, connectionString, deployment);
+  const supervisor = server ? new EmbeddedSupervisor(server, log) : undefined;
+  supervisor?.start();
+  return makeHandle(pool, server, supervisor, connectionString, deployment);
 }
 
 /**
@@ -128,7 +131,10 @@ async function holdsOnlyDemoParticipants(pool: Pool): Promise<boolean> {
   return rows[0]?.other === false;
 }
 
-function makeHandle(pool: Pool, server: EmbeddedServer | undefined, connectionString: string, deployment: DeploymentKind): DatabaseHandle {
+function makeHandle(
+  pool: Pool, server: EmbeddedServer | undefined, supervisor: EmbeddedSupervisor | undefined,
+  connectionString: string, deployment: DeploymentKind,
+): DatabaseHandle {
   let stopping: Promise<void> | undefined;
   const embeddedOnly = (): EmbeddedServer => {
     if (!server) throw new EmbeddedServerError('the database server is external: it cannot be paused from here');
@@ -142,6 +148,7 @@ function makeHandle(pool: Pool, server: EmbeddedServer | undefined, connectionSt
     dataDir: server?.dataDir,
     stop() {
       stopping ??= (async () => {
+        await supervisor?.stop();
         await pool.end();
         await server?.stop();
       })();

@@ -180,6 +180,18 @@ export class EmbeddedServer {
     });
   }
 
+  /**
+   * For the supervisor: true when the server should be running but its postmaster is gone (killed, or it
+   * crashed). The server is then marked stopped, so that {@link start} brings it back.
+   */
+  noticeDeath(): boolean {
+    if (!this.running || this.serverPid === undefined || processAlive(this.serverPid)) return false;
+    forgetServerPid(this.serverPid);
+    this.serverPid = undefined;
+    this.running = false;
+    return true;
+  }
+
   private serialise(step: () => Promise<void>): Promise<void> {
     const next = this.transition.then(step);
     this.transition = next.catch(() => undefined);
@@ -255,6 +267,15 @@ async function readPostmasterPid(dataDir: string): Promise<number | undefined> {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

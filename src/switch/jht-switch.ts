@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Listener } from '../transport/index.js';
 import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
 import { PartnerNetwork } from './partner-network.js';
+import { runShutdown, type ShutdownOutcome } from './shutdown.js';
 import type { SwitchServices } from './transaction.js';
 
 export interface RunningSwitch extends SwitchControl {
@@ -19,8 +20,16 @@ export interface RunningSwitch extends SwitchControl {
   readonly journal: JournalWriter;
   readonly transactionKeys: TransactionKeyStore;
   readonly instanceId: string;
-  /** Graceful: stop accepting, answer what is in flight, flush the journal, stop the embedded database. */
-  stop(): Promise<void>;
+  /**
+   * Graceful, within `config.shutdown.deadlineMs`: stop accepting, answer what is in flight, write the journal
+   * and the stored answers, close the ledger, stop the embedded database. Every step runs even if one fails.
+   */
+  stop(): Promise<StopReport>;
+}
+
+export interface StopReport extends ShutdownOutcome {
+  /** Journal rows and stored answers that never reached the database (dropped, or still queued at the deadline). */
+  unwritten: { journal: number; answers: number };
 }
 
 export interface StartOptions {
@@ -145,17 +154,27 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
   }, PRUNE_EVERY_MS);
   pruneKeys.unref();
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  let stopping: Promise<StopReport> | undefined;
+  const stop = (): Promise<StopReport> => {
     stopping ??= (async () => {
       clearInterval(pruneKeys);
-      log.info('stopping: no new connections; answering what is in flight');
-      await network.closeAll(GRACE_MS);
-      await transactionKeys.close();
-      await journal.close();
-      await ledger.close();
-      if (ownsDatabase) await database.stop();
-      log.info('stopped');
+      const { deadlineMs } = config.shutdown;
+      log.info({ deadlineMs }, 'stopping: no new connections; answering what is in flight');
+      const outcome = await runShutdown([
+        // Half the time for the partners' in-flight requests: their answers' journal rows still need the rest.
+        { name: 'connections', run: (left) => network.closeAll(Math.min(GRACE_MS, Math.floor(left / 2))) },
+        { name: 'stored answers', run: (left) => transactionKeys.close(left) },
+        { name: 'journal', run: (left) => journal.close(left) },
+        { name: 'ledger', run: () => ledger.close() },
+        ...(ownsDatabase ? [{ name: 'database', run: () => database.stop() }] : []),
+      ], deadlineMs, log);
+      return {
+        ...outcome,
+        unwritten: {
+          journal: journal.queueDepth + journal.droppedCount,
+          answers: transactionKeys.pendingResponses + transactionKeys.droppedResponses,
+        },
+      };
     })();
     return stopping;
   };
