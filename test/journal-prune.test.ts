@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TransactionKeyStore } from '../src/journal/index.js';
+import { JournalWriter, TransactionKeyStore } from '../src/journal/index.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { getTestDatabase } from './support/database.js';
 
@@ -13,8 +13,11 @@ describe('journal: old duplicate-detection keys are pruned', function () {
       const digest = Buffer.alloc(32, 7);
       const old = await store.claim({ acquirerId: '77701', stan: '000001', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
       const fresh = await store.claim({ acquirerId: '77701', stan: '000002', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
-      for (const { id } of [old, fresh]) store.recordResponse(id, { responseCode: '00', additionalAmounts: '0001360C000000000000' });
-      await store.flush();
+      const writer = new JournalWriter(pool, { instanceId: 'prune-test', logger: silentLogger() });
+      for (const { id } of [old, fresh]) {
+        await writer.commit({ kind: 'request', receivedAt: new Date(), txnKeyId: id }, { txnKeyId: id, response: { responseCode: '00', additionalAmounts: '0001360C000000000000' } });
+      }
+      await writer.close();
       await pool.query("UPDATE txn_key SET created_at = now() - interval '4 days' WHERE id = $1", [old.id]);
       const removed = await store.pruneCreatedBefore(new Date(Date.now() - 3 * 86_400_000), 1);
       expect(removed).to.be.at.least(1);
@@ -23,7 +26,7 @@ describe('journal: old duplicate-detection keys are pruned', function () {
       const answers = await pool.query<{ id: string }>('SELECT txn_key_id::text AS id FROM txn_answer WHERE txn_key_id = ANY($1)', [[old.id, fresh.id]]);
       expect(answers.rows.map((r) => Number(r.id))).to.deep.equal([fresh.id]);
     } finally {
-      await store.close();
+      store.close();
     }
   });
 });

@@ -62,6 +62,12 @@ function store(client: SqlClient, instanceId = `test-${randomUUID()}`): Transact
   return new TransactionKeyStore(client, { instanceId, logger: silentLogger() });
 }
 
+/** What the switch does with an answer: make it durable with its journal row, then wake the waiters. */
+async function answer(keys: TransactionKeyStore, writer: JournalWriter, id: number, response: StoredResponse): Promise<void> {
+  await writer.commit({ kind: 'request', receivedAt: new Date(), responseCode: response.responseCode, txnKeyId: id }, { txnKeyId: id, response });
+  keys.recordResponse(id, response);
+}
+
 async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -73,14 +79,17 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Pro
 describe('journal: TransactionKeyStore (PostgreSQL)', function () {
   let pool: Pool;
   let keys: TransactionKeyStore;
+  let writer: JournalWriter;
 
   before(async () => {
     pool = (await getTestDatabase()).pool;
     keys = store(pool);
+    writer = new JournalWriter(pool, { instanceId: 'journal-test', logger: silentLogger() });
   });
 
   after(async () => {
-    await keys.close();
+    keys.close();
+    await writer.close();
   });
 
   it('first claim is new, the same content again a retransmission, other content a duplicate', async () => {
@@ -88,34 +97,57 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     const first = await keys.claim(key, digestOf('request A'), '0200');
     expect(first.kind).to.equal('new');
     const again = await keys.claim(key, digestOf('request A'), '0201');
-    expect(again).to.deep.equal({ kind: 'retransmission', id: first.id, response: undefined });
+    expect(again).to.deep.include({ kind: 'retransmission', id: first.id, response: undefined });
     const other = await keys.claim(key, digestOf('request B'), '0200');
     expect(other).to.deep.equal({ kind: 'duplicate', id: first.id });
   });
 
-  it('a retransmission after recordResponse gets the stored answer, from memory and then from the database', async () => {
+  it('a retransmission gets the answer the durable commit stored, on any instance', async () => {
     const key = freshKey();
     const first = await keys.claim(key, digestOf('request'), '0200');
-    keys.recordResponse(first.id, APPROVED);
-    const fromMemory = await keys.claim(key, digestOf('request'), '0201');
-    expect(fromMemory).to.deep.equal({ kind: 'retransmission', id: first.id, response: APPROVED });
-    await keys.flush();
-    // Another instance knows nothing of this one's memory: the answer must come from the row.
+    await answer(keys, writer, first.id, APPROVED);
+    expect(await keys.claim(key, digestOf('request'), '0201')).to.deep.include({ kind: 'retransmission', id: first.id, response: APPROVED });
+    // Another instance knows nothing of this one's memory: the answer comes from the row.
     const other = store(pool);
-    const fromDatabase = await other.claim(key, digestOf('request'), '0201');
-    expect(fromDatabase).to.deep.equal({ kind: 'retransmission', id: first.id, response: APPROVED });
-    await other.close();
+    expect(await other.claim(key, digestOf('request'), '0201')).to.deep.include({ kind: 'retransmission', id: first.id, response: APPROVED });
+    other.close();
   });
 
-  it('keeps the first answer when a second one is recorded for the same claim', async () => {
+  it('keeps the first answer when a second one is committed for the same claim', async () => {
     const key = freshKey();
     const first = await keys.claim(key, digestOf('request'), '0200');
-    keys.recordResponse(first.id, APPROVED);
-    await keys.flush();
-    keys.recordResponse(first.id, { responseCode: '96' });
-    await keys.flush();
+    await answer(keys, writer, first.id, APPROVED);
+    await answer(keys, writer, first.id, { responseCode: '96' });
     const { rows } = await pool.query('SELECT response_code, response_54, response_48 FROM txn_answer WHERE txn_key_id = $1', [first.id]);
     expect(rows[0]).to.deep.equal({ response_code: '00', response_54: APPROVED.additionalAmounts, response_48: APPROVED.additionalData });
+    const journaled = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM journal WHERE txn_key_id = $1', [first.id]);
+    expect(journaled.rows[0]?.n, 'both commits journaled').to.equal(2);
+  });
+
+  it('an unknown outcome (claimed, never answered) is taken over by exactly one of two instances', async () => {
+    const key = freshKey();
+    const dead = store(pool, 'instance-that-died');
+    const original = await dead.claim(key, digestOf('lost'), '0200');
+    dead.close();
+    const [a, b] = [store(pool), store(pool)];
+    try {
+      const [ra, rb] = await Promise.all([a.claim(key, digestOf('lost'), '0201'), b.claim(key, digestOf('lost'), '0201')]);
+      expect(ra).to.deep.include({ kind: 'retransmission', id: original.id, response: undefined, claimedBy: 'instance-that-died' });
+      if (ra.kind !== 'retransmission' || rb.kind !== 'retransmission') throw new Error('not retransmissions');
+      const read = { kind: 'CARD' as const, hash: cardHash(TEST_CARD_KEY, '6040990000000001') };
+      const takes = await Promise.all([a.reclaim(original.id, ra.claimedBy, read), b.reclaim(original.id, rb.claimedBy, read)]);
+      expect(takes.filter((t) => t.won)).to.have.length(1);
+      const winner = takes.find((t) => t.won);
+      expect(winner).to.deep.include({ won: true });
+      expect(winner && winner.won && winner.lookup).to.include({ kind: 'found', kpj: '12000000001' });
+      // Once answered, nobody can take it over again.
+      await answer(a, writer, original.id, APPROVED);
+      const { rows } = await pool.query<{ instance_id: string }>('SELECT instance_id FROM txn_key WHERE id = $1', [original.id]);
+      expect(await a.reclaim(original.id, rows[0]!.instance_id)).to.deep.equal({ won: false });
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 
   it('the same key twice in one batch: the first wins, the second is a retransmission or a duplicate', async () => {
@@ -190,7 +222,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       });
       await other.query('COMMIT');
       // The row was committed after the claim statement's snapshot: it takes the second, separate read.
-      expect(await claim).to.deep.equal({ kind: 'retransmission', id: Number(rows[0]!.id), response: undefined });
+      expect(await claim).to.deep.include({ kind: 'retransmission', id: Number(rows[0]!.id), response: undefined });
       expect(client.statements).to.equal(2);
     } finally {
       other.release();
@@ -218,7 +250,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     expect(without).to.deep.equal({ kind: 'new', id: without.id });
     // A retransmission is answered from the original: no ledger answer comes with it.
     const again = await batched.claim(budi, digestOf('budi'), '0201', card('6040990000000001'));
-    expect(again).to.deep.equal({ kind: 'retransmission', id: withLookup.id, response: undefined });
+    expect(again).to.deep.include({ kind: 'retransmission', id: withLookup.id, response: undefined });
     await batched.close();
   });
 
@@ -262,7 +294,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     const local = freshKey();
     const original = await keys.claim(local, digestOf('slow'), '0200');
     const repeat = await keys.claim(local, digestOf('slow'), '0201');
-    expect(repeat).to.deep.equal({ kind: 'retransmission', id: original.id, response: undefined });
+    expect(repeat).to.deep.include({ kind: 'retransmission', id: original.id, response: undefined });
     const waiting = keys.awaitResponse(original.id, 2_000);
     setTimeout(() => keys.recordResponse(original.id, APPROVED), 20);
     expect(await waiting).to.deep.equal(APPROVED);
@@ -273,9 +305,9 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     const remoteRepeat = await keys.claim(remote, digestOf('elsewhere'), '0201');
     expect(remoteRepeat.kind).to.equal('retransmission');
     const polling = keys.awaitResponse(remoteOriginal.id, 2_000);
-    setTimeout(() => other.recordResponse(remoteOriginal.id, { responseCode: '14' }), 30);
+    setTimeout(() => void answer(other, writer, remoteOriginal.id, { responseCode: '14' }), 30);
     expect(await polling).to.deep.equal({ responseCode: '14', additionalAmounts: undefined, additionalData: undefined });
-    await other.close();
+    other.close();
 
     const never = await keys.claim(freshKey(), digestOf('never answered'), '0200');
     const started = Date.now();
@@ -292,14 +324,13 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     try {
       const before = (await single.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
       const claimed = await own.claim(freshKey(), digestOf('async'), '0200');
-      own.recordResponse(claimed.id, APPROVED);
-      await own.flush();
+      await answer(own, writer, claimed.id, APPROVED);
       writer.record({ kind: 'network', receivedAt: new Date() });
       await writer.flush();
       const after = (await single.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
       expect(after).to.equal(before);
     } finally {
-      await own.close();
+      own.close();
       await writer.close();
       await single.end();
     }
@@ -315,7 +346,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
         expect((outcome as PromiseRejectedResult).reason).to.be.instanceOf(JournalError).with.property('code', 'JOURNAL_STORE_UNAVAILABLE');
       }
     } finally {
-      await cut.close(0).catch(() => undefined);
+      cut.close();
       await unreachable.end();
     }
   });

@@ -24,11 +24,8 @@ async function finish(running: RunningSwitch, operations: Operations, log: Logge
     report.failed.push('operations');
     log.error({ err: error }, 'shutdown: closing the admin socket and metrics failed');
   }
-  const clean = report.failed.length === 0 && report.unwritten.journal === 0 && report.unwritten.answers === 0;
-  const summary = {
-    clean, failedSteps: report.failed, unwrittenJournalRows: report.unwritten.journal,
-    unwrittenStoredAnswers: report.unwritten.answers, ms: report.ms,
-  };
+  const clean = report.failed.length === 0 && report.unwritten.journal === 0;
+  const summary = { clean, failedSteps: report.failed, unwrittenJournalRows: report.unwritten.journal, ms: report.ms };
   if (clean) log.info(summary, 'stopped');
   else log.error(summary, 'stopped, not cleanly: what was not written is counted here');
   return clean ? 0 : EXIT_UNCLEAN;

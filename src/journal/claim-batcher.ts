@@ -14,6 +14,8 @@ export interface ClaimedRow {
   /** The digest stored on the row (the creator's), to compare with the caller's. */
   digest: Buffer;
   response: StoredResponse | undefined;
+  /** The instance that holds the claim (for a re-claim of an unknown outcome). */
+  claimedBy: string;
   /** For the creator of a claim made with an instrument: the ledger read in the same statement. */
   lookup?: ParticipantLookup;
 }
@@ -33,6 +35,7 @@ interface KeyRowRecord extends Partial<LookupColumns> {
   id: string | bigint;
   created: boolean;
   request_digest: Buffer | null;
+  instance_id: string | null;
   response_code: string | null;
   response_54: string | null;
   response_48: string | null;
@@ -57,14 +60,14 @@ WITH input AS (
   ON CONFLICT (acquirer_id, stan, transmission_at, terminal_id) DO NOTHING
   RETURNING id, acquirer_id, stan, transmission_at, terminal_id
 )
-SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest,
+SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest, NULL::text AS instance_id,
   NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48,
   ${LOOKUP_COLUMNS}
 FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
   ${lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN')}`;
 
 const READ_EXISTING = `
-SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, a.response_code, a.response_54, a.response_48
+SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.instance_id, a.response_code, a.response_54, a.response_48
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
   WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, ord)
 JOIN txn_key t USING (acquirer_id, stan, transmission_at, terminal_id)
@@ -205,8 +208,9 @@ export class ClaimBatcher {
     const id = Number(record.id);
     const digest = record.created ? first.digest : record.request_digest!;
     const response = responseOf(record);
+    const claimedBy = record.instance_id ?? this.options.instanceId;
     const lookup = record.created && first.read ? participantOf(record as LookupColumns) : undefined;
-    first.resolve({ id, created: record.created, digest, response, ...(lookup ? { lookup } : {}) });
-    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, response });
+    first.resolve({ id, created: record.created, digest, response, claimedBy, ...(lookup ? { lookup } : {}) });
+    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, response, claimedBy });
   }
 }

@@ -4,6 +4,7 @@ export { maskPan } from '../iso8583/index.js';
 export { requestDigest } from './request-digest.js';
 export { JournalWriter } from './journal-writer.js';
 export type { JournalWriterOptions } from './journal-writer.js';
+export type { AnswerToStore } from './durable-recorder.js';
 export type { JournalEntry, JournalKind } from './journal-entry.js';
 export { TransactionKeyStore } from './transaction-keys.js';
 export type { TransactionKeyStoreOptions } from './transaction-keys.js';

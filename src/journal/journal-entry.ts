@@ -5,6 +5,8 @@
 export type JournalKind =
   | 'request'
   | 'retransmission'
+  /** A retransmission whose original's outcome was unknown (claimed, never answered): processed anew. */
+  | 'reprocessed'
   | 'duplicate'
   | 'reversal'
   | 'network'

@@ -1,8 +1,9 @@
 import type { Logger } from '../observability/logger.js';
 import { BatchQueue } from './batch-queue.js';
+import { DurableRecorder, type AnswerToStore } from './durable-recorder.js';
 import { commitMode } from './commit-mode.js';
 import type { JournalEntry } from './journal-entry.js';
-import { maskPan } from '../iso8583/index.js';
+import { insertJournalSql, journalValues, toRow, type JournalRow } from './journal-row.js';
 import { named, type SqlClient } from './sql-client.js';
 
 export interface JournalWriterOptions {
@@ -21,86 +22,23 @@ export interface JournalWriterOptions {
   retryMaxDelayMs?: number;
   /** Wait for the WAL flush on every batch (default false: see commit-mode.ts). */
   synchronousCommit?: boolean;
-}
-
-/** `integer` column; a latency past it (35 minutes) is a clock problem, not a measurement. */
-const MAX_LATENCY_MICROS = 2_147_483_647;
-
-/** The journal row, flattened at `record` time so the queue holds no references into the switch's objects. */
-interface JournalRow {
-  kind: string;
-  partnerId: string | null;
-  requestMti: string | null;
-  responseMti: string | null;
-  stan: string | null;
-  transmissionAt: string | null;
-  terminalId: string | null;
-  rrn: string | null;
-  acquirerId: string | null;
-  maskedPan: string | null;
-  processingCode: string | null;
-  responseCode: string | null;
-  receivedAt: string;
-  respondedAt: string | null;
-  latencyMicros: number | null;
-  txnKeyId: number | null;
-  connectionId: string | null;
-  remoteAddress: string | null;
-}
-
-// One statement per batch whatever its size: one array parameter per column, unnest() zips them into rows.
-const insertJournal = (commit: string): string => `
-INSERT INTO journal (kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, txn_key_id,
-  connection_id, remote_address, instance_id)
-SELECT kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, txn_key_id,
-  connection_id, remote_address, $19
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-  $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::integer[],
-  $16::bigint[], $17::text[], $18::text[])
-  AS r(kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-    acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, txn_key_id,
-    connection_id, remote_address)${commit}`;
-
-const COLUMNS: readonly (keyof JournalRow)[] = [
-  'kind', 'partnerId', 'requestMti', 'responseMti', 'stan', 'transmissionAt', 'terminalId', 'rrn',
-  'acquirerId', 'maskedPan', 'processingCode', 'responseCode', 'receivedAt', 'respondedAt', 'latencyMicros', 'txnKeyId',
-  'connectionId', 'remoteAddress',
-];
-
-function toRow(entry: JournalEntry): JournalRow {
-  const latency = entry.latencyMicros;
-  return {
-    kind: entry.kind,
-    partnerId: entry.partnerId ?? null,
-    requestMti: entry.requestMti ?? null,
-    responseMti: entry.responseMti ?? null,
-    stan: entry.stan ?? null,
-    transmissionAt: entry.transmissionAt ?? null,
-    terminalId: entry.terminalId ?? null,
-    rrn: entry.rrn ?? null,
-    acquirerId: entry.acquirerId ?? null,
-    maskedPan: entry.pan === undefined ? null : maskPan(entry.pan),
-    processingCode: entry.processingCode ?? null,
-    responseCode: entry.responseCode ?? null,
-    receivedAt: entry.receivedAt.toISOString(),
-    respondedAt: entry.respondedAt?.toISOString() ?? null,
-    latencyMicros: latency === undefined ? null : Math.min(Math.max(0, Math.round(latency)), MAX_LATENCY_MICROS),
-    txnKeyId: entry.txnKeyId ?? null,
-    connectionId: entry.connectionId ?? null,
-    remoteAddress: entry.remoteAddress ?? null,
-  };
+  /** Runs each durable commit, e.g. through the ledger's circuit breaker (LedgerReader.guard). */
+  guard?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /**
- * The transaction journal. `record` never waits on the database, so the ATM's answer never does either:
- * entries are queued in memory and written in multi-row INSERTs every `flushIntervalMs` or `maxBatchSize`
- * entries, whichever comes first. If the database is down they stay queued (up to `capacity`, loudly past
- * the high-water mark) and are retried with backoff; `close()` writes everything before shutdown.
+ * The transaction journal, two ways in:
+ * - `commit` for answers that come from the inquiry path: the answer waits until its row (and its stored
+ *   answer) is durable (see DurableRecorder);
+ * - `record` for answers given without the database or before any claim (91, 97, 58, 63, 30, 12, 0810),
+ *   which cannot wait for it: entries are queued in memory and written in multi-row INSERTs every
+ *   `flushIntervalMs` or `maxBatchSize` entries, whichever comes first. If the database is down they stay
+ *   queued (up to `capacity`, loudly past the high-water mark) and are retried with backoff; `close()`
+ *   writes what it can before shutdown, and every row lost is counted (`droppedCount`, logged).
  */
 export class JournalWriter {
   private readonly queue: BatchQueue<JournalRow>;
+  private readonly durable: DurableRecorder;
   private readonly insertSql: string;
   private readonly insertName: string;
 
@@ -110,7 +48,8 @@ export class JournalWriter {
   ) {
     const capacity = options.capacity ?? 200_000;
     const instanceId = options.instanceId;
-    this.insertSql = insertJournal(commitMode(options.synchronousCommit ?? false));
+    this.durable = new DurableRecorder(client, { instanceId, ...(options.guard ? { guard: options.guard } : {}) });
+    this.insertSql = insertJournalSql(commitMode(options.synchronousCommit ?? false));
     this.insertName = `jht_journal_insert_v1_${options.synchronousCommit ? 'sync' : 'async'}`;
     this.queue = new BatchQueue<JournalRow>({
       name: 'journal',
@@ -125,14 +64,19 @@ export class JournalWriter {
     });
   }
 
-  /** Queues an entry; returns at once. The PAN, if any, is masked here. */
+  /** Resolves once the row, and `answer` if given, are durable; rejects (JOURNAL_STORE_UNAVAILABLE) if not written. */
+  commit(entry: JournalEntry, answer?: AnswerToStore): Promise<void> {
+    return this.durable.commit(entry, answer);
+  }
+
+  /** Queues an entry, best effort; returns at once. The PAN, if any, is masked here. */
   record(entry: JournalEntry): void {
     this.queue.push(toRow(entry));
   }
 
-  /** Entries waiting to be written (a metrics gauge). */
+  /** Entries waiting to be written, durable or best effort (a metrics gauge). */
   get queueDepth(): number {
-    return this.queue.depth;
+    return this.queue.depth + this.durable.depth;
   }
 
   /** Entries lost because the queue was full or closed (each loss is also logged). */
@@ -151,8 +95,6 @@ export class JournalWriter {
   }
 
   private async insert(batch: readonly JournalRow[], instanceId: string): Promise<void> {
-    const values: unknown[] = COLUMNS.map((column) => batch.map((row) => row[column]));
-    values.push(instanceId);
-    await this.client.query(named(this.insertName, this.insertSql, values));
+    await this.client.query(named(this.insertName, this.insertSql, [...journalValues(batch), instanceId]));
   }
 }

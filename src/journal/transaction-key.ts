@@ -34,9 +34,10 @@ export type ClaimResult =
   | { kind: 'new'; id: number; lookup?: ParticipantLookup }
   /**
    * Same key, same content: answer with `response` again. `response` is undefined while the original is
-   * still being processed (here or on another instance): `awaitResponse(id, …)` waits for it.
+   * still being processed (here or on another instance): `awaitResponse(id, …)` waits for it. When none
+   * comes, the outcome is unknown (its instance died before its answer was durable): `reclaim(id, claimedBy)`.
    */
-  | { kind: 'retransmission'; id: number; response: StoredResponse | undefined }
+  | { kind: 'retransmission'; id: number; response: StoredResponse | undefined; claimedBy: string }
   /** Same key, different content: answer 94. `id` is the original's. */
   | { kind: 'duplicate'; id: number };
 

@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InstrumentRef } from '../ledger/index.js';
+import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type LookupColumns, type ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
-import { BatchQueue } from './batch-queue.js';
 import { ClaimBatcher } from './claim-batcher.js';
-import { commitMode } from './commit-mode.js';
 import { describeDatabaseError } from './database-errors.js';
 import { named, type SqlClient } from './sql-client.js';
 import { normaliseKey } from './transaction-key.js';
@@ -17,11 +15,12 @@ export interface TransactionKeyStoreOptions {
   maxClaimBatchSize?: number;
   /** Claim statements out at once; more claims wait and join the next batch (default 2). */
   maxClaimBatchesInFlight?: number;
-  /** Answers are stored in batches at most this far apart (default 5 ms); until then they are served from memory. */
-  responseFlushIntervalMs?: number;
   /** How often `awaitResponse` looks at the database for an original owned by another instance (default 20 ms). */
   responsePollIntervalMs?: number;
-  /** Wait for the WAL flush on claims and stored answers (default false: see commit-mode.ts). */
+  /**
+   * Wait for the WAL flush on claims (default false: see commit-mode.ts). Not needed for durability: the
+   * answer's durable commit (DurableRecorder) flushes the claim's WAL too before the answer is sent.
+   */
   synchronousCommit?: boolean;
   /** Runs each claim statement, e.g. through the ledger's circuit breaker (LedgerReader.guard). */
   guard?: <T>(work: () => Promise<T>) => Promise<T>;
@@ -32,12 +31,6 @@ export interface TransactionKeyStoreOptions {
   unansweredTimeoutMs?: number;
 }
 
-interface ResponseUpdate {
-  id: number;
-  response: StoredResponse;
-  respondedAt: string;
-}
-
 type Waiter = (response: StoredResponse | undefined) => void;
 
 interface Unanswered {
@@ -45,14 +38,18 @@ interface Unanswered {
   waiters: Waiter[];
 }
 
-// First answer wins: a late second recordResponse for the same id must not rewrite what was replayed.
-const storeResponses = (commit: string): string => `
-INSERT INTO txn_answer (txn_key_id, response_code, response_54, response_48, responded_at)
-SELECT u.id, u.code, u.f54, u.f48, u.at
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(id, code, f54, f48, at)${commit}
-ON CONFLICT (txn_key_id) DO NOTHING`;
-
 const READ_RESPONSE = 'SELECT response_code, response_54, response_48 FROM txn_answer WHERE txn_key_id = $1';
+
+// An unknown outcome (claimed, never answered: its instance died, or its answer never became durable) is
+// taken over by compare-and-set on the claiming instance: of two instances that try at once, one wins.
+const RECLAIM = (joins: string, columns: string): string => `
+WITH won AS (
+  UPDATE txn_key SET instance_id = $2
+  WHERE id = $1 AND instance_id = $3 AND NOT EXISTS (SELECT 1 FROM txn_answer WHERE txn_key_id = $1)
+  RETURNING id
+), input AS (SELECT $4::text AS read_kind, $5::bytea AS read_hash)
+SELECT won.id, ${columns}
+FROM won CROSS JOIN input ${joins}`;
 
 // Keeps the first reversal's mark: a 0421 repeat must not move reversed_at or replace the reference.
 const MARK_REVERSED = `
@@ -79,17 +76,13 @@ DELETE FROM txn_key WHERE id IN (SELECT id FROM doomed)`;
  */
 export class TransactionKeyStore {
   private readonly claims: ClaimBatcher;
-  private readonly responses: BatchQueue<ResponseUpdate>;
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
-  private readonly storeResponsesSql: string;
-  private readonly storeResponsesName: string;
+  private readonly instanceId: string;
   /** Claims this instance won and has not answered yet, with whoever waits for the answer. */
   private readonly unanswered = new Map<number, Unanswered>();
   private readonly unansweredTimeoutMs: number;
   private readonly sweeper: NodeJS.Timeout;
-  /** Answers given here that may not be in the database yet (their UPDATE is batched). */
-  private readonly unsaved = new Map<number, StoredResponse>();
 
   constructor(
     private readonly client: SqlClient,
@@ -101,25 +94,13 @@ export class TransactionKeyStore {
     this.sweeper = setInterval(() => this.abandonForgotten(), Math.max(10, this.unansweredTimeoutMs / 2));
     this.sweeper.unref();
     const synchronousCommit = options.synchronousCommit ?? false;
-    this.storeResponsesSql = storeResponses(commitMode(synchronousCommit));
-    this.storeResponsesName = `jht_store_answers_v1_${synchronousCommit ? 'sync' : 'async'}`;
+    this.instanceId = options.instanceId;
     this.claims = new ClaimBatcher(client, {
       instanceId: options.instanceId,
       maxBatchSize: options.maxClaimBatchSize ?? 256,
       maxBatchesInFlight: options.maxClaimBatchesInFlight ?? 2,
       synchronousCommit,
       ...(options.guard ? { guard: options.guard } : {}),
-    });
-    this.responses = new BatchQueue<ResponseUpdate>({
-      name: 'txn-key-responses',
-      write: (batch) => this.storeResponses(batch),
-      flushIntervalMs: options.responseFlushIntervalMs ?? 5,
-      maxBatchSize: 500,
-      capacity: 100_000,
-      highWaterMark: 50_000,
-      retryInitialDelayMs: 50,
-      retryMaxDelayMs: 2_000,
-      logger: options.logger,
     });
   }
 
@@ -135,19 +116,32 @@ export class TransactionKeyStore {
       return row.lookup ? { kind: 'new', id: row.id, lookup: row.lookup } : { kind: 'new', id: row.id };
     }
     if (!row.digest.equals(requestDigest)) return { kind: 'duplicate', id: row.id };
-    return { kind: 'retransmission', id: row.id, response: row.response ?? this.unsaved.get(row.id) };
+    return { kind: 'retransmission', id: row.id, response: row.response, claimedBy: row.claimedBy };
   }
 
   /**
-   * Stores the answer to a claim this instance won, for future retransmissions, and wakes those already
-   * waiting for it. Returns at once; the database write is batched.
+   * The answer to a claim this instance won is durable (DurableRecorder wrote it with its journal row): wakes
+   * the retransmissions already waiting for it here. Later ones read it from the database with their claim.
    */
   recordResponse(id: number, response: StoredResponse): void {
     const pending = this.unanswered.get(id);
     this.unanswered.delete(id);
-    this.unsaved.set(id, response);
-    if (!this.responses.push({ id, response, respondedAt: new Date().toISOString() })) this.unsaved.delete(id);
     if (pending) for (const wake of pending.waiters) wake(response);
+  }
+
+  /**
+   * Takes over a claim whose outcome is unknown: no answer was stored, and none came while waiting. Wins
+   * only if the key is still claimed by `claimedBy` and still has no answer; the winner processes the
+   * request anew (a balance inquiry is safe to run again), with the ledger read in the same statement.
+   */
+  async reclaim(id: number, claimedBy: string, read?: InstrumentRef): Promise<{ won: false } | { won: true; lookup?: ParticipantLookup }> {
+    const { rows } = await this.client.query<Partial<LookupColumns> & { id: string | bigint }>(
+      RECLAIM(lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN'), LOOKUP_COLUMNS),
+      [id, this.instanceId, claimedBy, read?.kind ?? null, read?.hash ?? null],
+    );
+    if (rows.length === 0) return { won: false };
+    this.unanswered.set(id, { claimedAt: Date.now(), waiters: [] });
+    return read ? { won: true, lookup: participantOf(rows[0] as LookupColumns) } : { won: true };
   }
 
   /**
@@ -167,8 +161,6 @@ export class TransactionKeyStore {
    * polls the row (the original's instance writes its answer within a few milliseconds). Never rejects.
    */
   awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined> {
-    const known = this.unsaved.get(id);
-    if (known) return Promise.resolve(known);
     const pending = this.unanswered.get(id);
     if (pending) {
       return new Promise((resolve) => {
@@ -222,26 +214,10 @@ export class TransactionKeyStore {
     return this.unanswered.size;
   }
 
-  /** Answers recorded but not yet stored (a metrics gauge). */
-  get pendingResponses(): number {
-    return this.responses.depth;
-  }
-
-  /** Answers lost because their queue was full or closed (each loss is also logged). */
-  get droppedResponses(): number {
-    return this.responses.dropped;
-  }
-
-  /** Stores every answer recorded so far. */
-  flush(): Promise<void> {
-    return this.responses.flush();
-  }
-
-  /** Stores every answer recorded so far, retrying for up to `timeoutMs`, and stops accepting new ones. */
-  async close(timeoutMs = 5_000): Promise<void> {
+  /** Stops the sweeper and tells whoever waits for an answer that none will come from here. */
+  close(): void {
     clearInterval(this.sweeper);
     for (const id of [...this.unanswered.keys()]) this.abandon(id);
-    await this.responses.close(timeoutMs);
   }
 
   private abandonForgotten(): void {
@@ -254,19 +230,6 @@ export class TransactionKeyStore {
     }
     if (forgotten > 0) {
       this.log.warn({ forgotten, timeoutMs: this.unansweredTimeoutMs }, 'claims neither answered nor abandoned: abandoned');
-    }
-  }
-
-  private async storeResponses(batch: readonly ResponseUpdate[]): Promise<void> {
-    await this.client.query(named(this.storeResponsesName, this.storeResponsesSql, [
-      batch.map((u) => u.id),
-      batch.map((u) => u.response.responseCode),
-      batch.map((u) => u.response.additionalAmounts ?? null),
-      batch.map((u) => u.response.additionalData ?? null),
-      batch.map((u) => u.respondedAt),
-    ]));
-    for (const update of batch) {
-      if (this.unsaved.get(update.id) === update.response) this.unsaved.delete(update.id);
     }
   }
 

@@ -9,7 +9,7 @@ import type { SwitchObserver } from './control.js';
 import { Field, expectsResponse } from './iso-codes.js';
 import { journalEntryOf, latencyMicros } from './journal-entry.js';
 import type { OutboundRequests } from './outbound-requests.js';
-import { processRequest } from './pipeline.js';
+import { mustBeDurable, ownsClaim, processRequest, storedAnswerOf, unavailableResponse } from './pipeline.js';
 import type { Session } from './session.js';
 import { Transaction, type SwitchServices } from './transaction.js';
 
@@ -64,18 +64,38 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
       connectionLog.info({ mti: message.mti, stan: message.get(Field.Stan) }, outcome.reason);
       return null;
     }
+    let response = outcome.response;
     let packed: Buffer;
     try {
-      packed = pack(outcome.response);
+      packed = pack(response);
     } catch (error) {
-      connectionLog.error({ err: error, mti: outcome.response.mti }, 'cannot pack the response: no answer');
+      connectionLog.error({ err: error, mti: response.mti }, 'cannot pack the response: no answer');
+      if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
       journal.record(journalEntryOf(tx, undefined, session.id));
       return null;
     }
-    journal.record(journalEntryOf(tx, outcome.response, session.id));
+    if (mustBeDurable(tx)) {
+      const answer = storedAnswerOf(tx);
+      try {
+        await journal.commit(journalEntryOf(tx, response, session.id), answer);
+        if (answer) services.transactionKeys.recordResponse(answer.txnKeyId, answer.response);
+      } catch (error) {
+        // Nothing of it was written: that answer must not leave. 91 needs no database; the claim stays
+        // unanswered, so a retransmission finds the outcome unknown and is processed anew.
+        connectionLog.error({ err: error, stan: tx.request!.get(Field.Stan) }, 'journal: answer not durable; answering 91 instead');
+        if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
+        response = unavailableResponse(tx);
+        packed = pack(response);
+        journal.record(journalEntryOf(tx, response, session.id));
+      }
+    } else {
+      // A 91 after a claim keeps no answer: a retransmission will find the outcome unknown.
+      if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
+      journal.record(journalEntryOf(tx, response, session.id));
+    }
     const latency = latencyMicros(tx);
-    logTransaction(connectionLog, tx, outcome.response, latency);
-    observer.transaction(session.partner.id, tx.request!.mti, outcome.response.get(Field.ResponseCode)!, latency / 1e6);
+    logTransaction(connectionLog, tx, response, latency);
+    observer.transaction(session.partner.id, tx.request!.mti, response.get(Field.ResponseCode)!, latency / 1e6);
     return packed;
   }
 

@@ -28,8 +28,11 @@ export interface RunningSwitch extends SwitchControl {
 }
 
 export interface StopReport extends ShutdownOutcome {
-  /** Journal rows and stored answers that never reached the database (dropped, or still queued at the deadline). */
-  unwritten: { journal: number; answers: number };
+  /**
+   * Journal rows that never reached the database (dropped, or still queued at the deadline). Stored answers
+   * cannot be among them: an answer is sent only after it is durable.
+   */
+  unwritten: { journal: number };
 }
 
 export interface StartOptions {
@@ -109,6 +112,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     logger: log,
     flushIntervalMs: config.journal.flushIntervalMs,
     maxBatchSize: config.journal.maxBatch,
+    guard: (work) => ledger.guard(work),
   });
   const services: SwitchServices = { ledger, transactionKeys, digestKey: digestKeyOf(cardKey), ledgerTimeoutMs: config.ledger.timeoutMs, log };
   const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER });
@@ -141,7 +145,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
   const drain = async (): Promise<void> => {
     log.info('draining: no new connections; finishing what is in flight');
     await network.closeAll(GRACE_MS);
-    await Promise.all([transactionKeys.flush(), journal.flush()]);
+    await journal.flush();
     log.info('drained');
   };
 
@@ -163,17 +167,14 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
       const outcome = await runShutdown([
         // Half the time for the partners' in-flight requests: their answers' journal rows still need the rest.
         { name: 'connections', run: (left) => network.closeAll(Math.min(GRACE_MS, Math.floor(left / 2))) },
-        { name: 'stored answers', run: (left) => transactionKeys.close(left) },
+        { name: 'duplicate keys', run: async () => transactionKeys.close() },
         { name: 'journal', run: (left) => journal.close(left) },
         { name: 'ledger', run: () => ledger.close() },
         ...(ownsDatabase ? [{ name: 'database', run: () => database.stop() }] : []),
       ], deadlineMs, log);
       return {
         ...outcome,
-        unwritten: {
-          journal: journal.queueDepth + journal.droppedCount,
-          answers: transactionKeys.pendingResponses + transactionKeys.droppedResponses,
-        },
+        unwritten: { journal: journal.queueDepth + journal.droppedCount },
       };
     })();
     return stopping;

@@ -11,6 +11,7 @@ import { reverse } from './steps/reverse.js';
 import { validateInquiry } from './steps/validate-inquiry.js';
 import { verifyMac } from './steps/verify-mac.js';
 import type { Step, SwitchServices, Transaction } from './transaction.js';
+import type { AnswerToStore } from '../journal/index.js';
 
 /** The participants of each kind of request, in order (jPOS TransactionManager style). */
 const INQUIRY: readonly Step[] = [
@@ -97,10 +98,38 @@ export async function processRequest(tx: Transaction, services: SwitchServices):
     tx.refuse(ResponseCode.SystemError, 'response could not be built');
     response = buildResponse(tx);
   }
-  // The first answer of a claimed key is stored so a retransmission can be answered the same way.
-  if (tx.txnKeyId !== undefined && tx.kind === 'request') {
-    services.transactionKeys.recordResponse(tx.txnKeyId, replayableOf(tx));
-  }
   return { kind: 'respond', response };
+}
+
+/**
+ * Answers that come from the inquiry path (a claimed key: 00, 14, 57, 94, replays, 96 after a claim; and
+ * the reversal's 0430) are sent only once their journal row is durable. The others (91, 97, 58, 63, 30, 12,
+ * 0810) were given without the database or before any claim, and cannot wait for it.
+ */
+export function mustBeDurable(tx: Transaction): boolean {
+  if (tx.responseCode === ResponseCode.LedgerUnavailable) return false;
+  return tx.txnKeyId !== undefined || tx.kind === 'reversal';
+}
+
+/** The transaction holds a claim this instance won (a new request, or an unknown outcome taken over). */
+export function ownsClaim(tx: Transaction): tx is Transaction & { txnKeyId: number } {
+  return tx.txnKeyId !== undefined && (tx.kind === 'request' || tx.kind === 'reprocessed');
+}
+
+/**
+ * The answer a claimed key keeps for its retransmissions: the first one, of a request processed here. A 91
+ * is not kept: its retransmission finds the outcome unknown and is processed anew.
+ */
+export function storedAnswerOf(tx: Transaction): AnswerToStore | undefined {
+  if (!ownsClaim(tx) || tx.responseCode === ResponseCode.LedgerUnavailable) return undefined;
+  return { txnKeyId: tx.txnKeyId, response: replayableOf(tx) };
+}
+
+/** The answer when the journal could not make the real one durable: 91, which needs no database. */
+export function unavailableResponse(tx: Transaction): IsoMessage {
+  tx.lookup = undefined;
+  tx.replay = undefined;
+  tx.refuse(ResponseCode.LedgerUnavailable, 'the answer could not be journaled durably');
+  return buildResponse(tx);
 }
 

@@ -19,8 +19,13 @@ export interface LedgerPort {
 export interface TransactionKeyPort {
   /** With `read`, a new claim brings the ledger's answer for that instrument too (one round trip for both). */
   claim(key: TransactionKey, requestDigest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimResult>;
+  /** The answer to a claim won here is durable: wakes its waiting retransmissions. */
   recordResponse(id: number, response: StoredResponse): void;
+  /** A claim won here will not be answered from here (no durable answer): its waiters are told so. */
+  abandon(id: number): void;
   awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined>;
+  /** Takes over a claim whose outcome is unknown (see TransactionKeyStore.reclaim). */
+  reclaim(id: number, claimedBy: string, read?: InstrumentRef): Promise<{ won: false } | { won: true; lookup?: ParticipantLookup }>;
   markReversed(originalKey: TransactionKey, reversalRef: string): Promise<ReversalMark>;
 }
 

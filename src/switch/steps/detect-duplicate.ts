@@ -56,14 +56,14 @@ export const detectDuplicate: Step = async (tx, services) => {
   if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
   const keys = services.transactionKeys;
   const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti, instrumentOf(tx, services));
-  // A claim that lands after the ATM got its 91 must still record that answer, or a retransmission
-  // would wait for one that never comes.
-  const recordLateClaim = (): void => {
+  // A claim that lands after the ATM got its 91 has no answer, and never will from here: a retransmission
+  // finds its outcome unknown and processes it anew (see below), rather than being told 91 again.
+  const abandonLateClaim = (): void => {
     claiming.then((late) => {
-      if (late.kind === 'new') keys.recordResponse(late.id, { responseCode: ResponseCode.LedgerUnavailable });
+      if (late.kind === 'new') keys.abandon(late.id);
     }, () => undefined);
   };
-  const claim = await withinBudget(claiming, services.ledgerTimeoutMs, recordLateClaim);
+  const claim = await withinBudget(claiming, services.ledgerTimeoutMs, abandonLateClaim);
   tx.txnKeyId = claim.id;
   if (claim.kind === 'new') {
     tx.lookup = claim.lookup;
@@ -74,7 +74,20 @@ export const detectDuplicate: Step = async (tx, services) => {
     return tx.refuse(ResponseCode.DuplicateTransmission, 'same 32+11+7+41 as an earlier request, other content');
   }
   tx.kind = 'retransmission';
-  const original = claim.response ?? (await services.transactionKeys.awaitResponse(claim.id, services.ledgerTimeoutMs * 4));
+  const waitMs = services.ledgerTimeoutMs * 4;
+  let original = claim.response ?? (await keys.awaitResponse(claim.id, waitMs));
+  if (!original) {
+    // Claimed, never answered: its instance died (or its answer never became durable) before it answered.
+    // A balance inquiry is safe to run again; one instance takes the claim over, atomically.
+    const taken = await withinBudget(keys.reclaim(claim.id, claim.claimedBy, instrumentOf(tx, services)), services.ledgerTimeoutMs, () => undefined);
+    if (taken.won) {
+      tx.kind = 'reprocessed';
+      tx.lookup = taken.lookup;
+      tx.note = 'the original\'s outcome was unknown: processed anew';
+      return;
+    }
+    original = await keys.awaitResponse(claim.id, waitMs); // another instance took it over just now
+  }
   if (!original) return tx.refuse(ResponseCode.SystemError, 'retransmission of a request whose answer is not known yet');
   tx.replay = original;
   tx.responseCode = original.responseCode as ResponseCode;

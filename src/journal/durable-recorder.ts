@@ -1,0 +1,131 @@
+import { JournalError } from './errors.js';
+import type { JournalEntry } from './journal-entry.js';
+import { insertJournalSql, journalValues, toRow, type JournalRow } from './journal-row.js';
+import { named, type SqlClient } from './sql-client.js';
+import type { StoredResponse } from './transaction-key.js';
+
+/**
+ * The durable half of the journal: an answer that comes from the inquiry path (00, 14, 57, 94, a replay, a
+ * 96 after a claim, a 0430) leaves the switch only once its journal row, and the stored answer a
+ * retransmission will need, are on disk. Both go in one statement with synchronous commit forced on, whatever
+ * the server's default, so the statement returns only after the WAL flush.
+ *
+ * The claim before it may commit asynchronously: its commit record precedes this statement's in the WAL,
+ * and a flush covers everything before it, so a durable answer implies a durable claim.
+ *
+ * Answers that finish together share one statement, and so one WAL flush (group commit): records made in
+ * the same turn of the event loop go together, and while `maxInFlight` statements are out, new ones pile up
+ * for the next, so batches grow with load instead of flushes.
+ */
+
+const DURABLE_COMMIT = ", (SELECT set_config('synchronous_commit', 'on', true)) AS durable_commit";
+
+const durableSql = `
+WITH answers AS (
+  INSERT INTO txn_answer (txn_key_id, response_code, response_54, response_48, responded_at)
+  SELECT a.id, a.code, a.f54, a.f48, a.at
+  FROM unnest($20::bigint[], $21::text[], $22::text[], $23::text[], $24::timestamptz[]) AS a(id, code, f54, f48, at)
+  -- First answer wins: a reprocessed unknown outcome must not replace an answer that made it after all.
+  ON CONFLICT (txn_key_id) DO NOTHING
+)
+${insertJournalSql(DURABLE_COMMIT)}`;
+
+const DURABLE_NAME = 'jht_journal_durable_v1';
+
+/** The answer to store for a claimed key, for its retransmissions. */
+export interface AnswerToStore {
+  txnKeyId: number;
+  response: StoredResponse;
+}
+
+interface Pending {
+  row: JournalRow;
+  answer: AnswerToStore | undefined;
+  respondedAt: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface DurableRecorderOptions {
+  instanceId: string;
+  maxBatchSize?: number;
+  maxInFlight?: number;
+  /** Runs each statement, e.g. through the ledger's circuit breaker. */
+  guard?: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+export class DurableRecorder {
+  private pending: Pending[] = [];
+  private inFlight = 0;
+  private rowsInFlight = 0;
+  private scheduled = false;
+  private readonly maxBatchSize: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly client: SqlClient,
+    private readonly options: DurableRecorderOptions,
+  ) {
+    this.maxBatchSize = options.maxBatchSize ?? 500;
+    this.maxInFlight = options.maxInFlight ?? 2;
+  }
+
+  /**
+   * Resolves once the row (and the answer, if any) is durable. Rejects with JOURNAL_STORE_UNAVAILABLE when
+   * the statement failed: then nothing of it was written, and the caller must not send that answer.
+   */
+  commit(entry: JournalEntry, answer?: AnswerToStore): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const row = toRow(entry);
+      this.pending.push({ row, answer, respondedAt: row.respondedAt ?? row.receivedAt, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Statements out plus rows waiting for one (a gauge; shutdown waits for it to reach 0). */
+  get depth(): number {
+    return this.pending.length + this.rowsInFlight;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(this.dispatch);
+  }
+
+  private readonly dispatch = (): void => {
+    this.scheduled = false;
+    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.pending.splice(0, this.maxBatchSize);
+      this.inFlight++;
+      this.rowsInFlight += batch.length;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.rowsInFlight -= batch.length;
+        this.schedule();
+      });
+    }
+  };
+
+  private async run(batch: readonly Pending[]): Promise<void> {
+    const answered = batch.filter((p) => p.answer !== undefined);
+    const values: unknown[] = [
+      ...journalValues(batch.map((p) => p.row)),
+      this.options.instanceId,
+      answered.map((p) => p.answer!.txnKeyId),
+      answered.map((p) => p.answer!.response.responseCode),
+      answered.map((p) => p.answer!.response.additionalAmounts ?? null),
+      answered.map((p) => p.answer!.response.additionalData ?? null),
+      answered.map((p) => p.respondedAt),
+    ];
+    try {
+      const run = () => this.client.query(named(DURABLE_NAME, durableSql, values));
+      await (this.options.guard ? this.options.guard(run) : run());
+    } catch (error) {
+      const failure = new JournalError('JOURNAL_STORE_UNAVAILABLE', 'journal: durable commit failed', { cause: error });
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    for (const p of batch) p.resolve();
+  }
+}
