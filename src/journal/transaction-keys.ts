@@ -3,7 +3,7 @@ import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type Lo
 import type { Logger } from '../observability/logger.js';
 import { ClaimBatcher } from './claim-batcher.js';
 import { describeDatabaseError } from './database-errors.js';
-import { named, type SqlClient } from './sql-client.js';
+import type { SqlClient } from './sql-client.js';
 import { normaliseKey } from './transaction-key.js';
 import type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
 
