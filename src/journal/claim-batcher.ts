@@ -16,6 +16,8 @@ export interface ClaimedRow {
   response: StoredResponse | undefined;
   /** The instance that holds the claim (for a re-claim of an unknown outcome). */
   claimedBy: string;
+  /** How long ago the claim was made, by the database's clock (0 for one made by this statement). */
+  ageMs: number;
   /** For the creator of a claim made with an instrument: the ledger read in the same statement. */
   lookup?: ParticipantLookup;
 }
@@ -36,6 +38,7 @@ interface KeyRowRecord extends Partial<LookupColumns> {
   created: boolean;
   request_digest: Buffer | null;
   instance_id: string | null;
+  age_ms: number | null;
   response_code: string | null;
   response_54: string | null;
   response_48: string | null;
@@ -60,14 +63,15 @@ WITH input AS (
   ON CONFLICT (acquirer_id, stan, transmission_at, terminal_id) DO NOTHING
   RETURNING id, acquirer_id, stan, transmission_at, terminal_id
 )
-SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest, NULL::text AS instance_id,
+SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest, NULL::text AS instance_id, 0 AS age_ms,
   NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48,
   ${LOOKUP_COLUMNS}
 FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
   ${lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN')}`;
 
 const READ_EXISTING = `
-SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.instance_id, a.response_code, a.response_54, a.response_48
+SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.instance_id,
+  (extract(epoch FROM clock_timestamp() - t.created_at) * 1000)::int AS age_ms, a.response_code, a.response_54, a.response_48
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
   WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, ord)
 JOIN txn_key t USING (acquirer_id, stan, transmission_at, terminal_id)
@@ -209,8 +213,9 @@ export class ClaimBatcher {
     const digest = record.created ? first.digest : record.request_digest!;
     const response = responseOf(record);
     const claimedBy = record.instance_id ?? this.options.instanceId;
+    const ageMs = record.age_ms ?? 0;
     const lookup = record.created && first.read ? participantOf(record as LookupColumns) : undefined;
-    first.resolve({ id, created: record.created, digest, response, claimedBy, ...(lookup ? { lookup } : {}) });
-    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, response, claimedBy });
+    first.resolve({ id, created: record.created, digest, response, claimedBy, ageMs, ...(lookup ? { lookup } : {}) });
+    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, response, claimedBy, ageMs });
   }
 }

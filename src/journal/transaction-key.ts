@@ -37,7 +37,7 @@ export type ClaimResult =
    * still being processed (here or on another instance): `awaitResponse(id, …)` waits for it. When none
    * comes, the outcome is unknown (its instance died before its answer was durable): `reclaim(id, claimedBy)`.
    */
-  | { kind: 'retransmission'; id: number; response: StoredResponse | undefined; claimedBy: string }
+  | { kind: 'retransmission'; id: number; response: StoredResponse | undefined; claimedBy: string; claimAgeMs: number }
   /** Same key, different content: answer 94. `id` is the original's. */
   | { kind: 'duplicate'; id: number };
 

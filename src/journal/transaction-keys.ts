@@ -116,7 +116,7 @@ export class TransactionKeyStore {
       return row.lookup ? { kind: 'new', id: row.id, lookup: row.lookup } : { kind: 'new', id: row.id };
     }
     if (!row.digest.equals(requestDigest)) return { kind: 'duplicate', id: row.id };
-    return { kind: 'retransmission', id: row.id, response: row.response, claimedBy: row.claimedBy };
+    return { kind: 'retransmission', id: row.id, response: row.response, claimedBy: row.claimedBy, claimAgeMs: row.ageMs };
   }
 
   /**

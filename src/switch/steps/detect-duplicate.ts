@@ -74,8 +74,11 @@ export const detectDuplicate: Step = async (tx, services) => {
     return tx.refuse(ResponseCode.DuplicateTransmission, 'same 32+11+7+41 as an earlier request, other content');
   }
   tx.kind = 'retransmission';
+  // The original's answer comes within its budget and one commit; a claim older than this wait without an
+  // answer will not get one (its instance died, e.g. before a restart): no need to wait for it again.
   const waitMs = services.ledgerTimeoutMs * 4;
-  let original = claim.response ?? (await keys.awaitResponse(claim.id, waitMs));
+  let original = claim.response ??
+    (claim.claimAgeMs < waitMs ? await keys.awaitResponse(claim.id, waitMs - claim.claimAgeMs) : undefined);
   if (!original) {
     // Claimed, never answered: its instance died (or its answer never became durable) before it answered.
     // A balance inquiry is safe to run again; one instance takes the claim over, atomically.
