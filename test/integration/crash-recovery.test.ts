@@ -5,10 +5,11 @@
  * one, never 96.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
@@ -113,6 +114,63 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
     const atm = await signedOn();
     try {
       const codes = await Promise.all(unanswered.slice(0, 500).map((s) => {
+        const repeat = s.request.clone();
+        repeat.mti = '0201';
+        return atm.request(repeat).then((m) => m.get(39));
+      }));
+      expect(codes.filter((c) => c !== '00'), 'retransmission answers other than 00').to.deep.equal([]);
+    } finally {
+      await atm.close();
+    }
+    serve.child.kill('SIGTERM');
+    expect((await serve.exited).code).to.equal(0);
+  });
+
+  it('PostgreSQL killed mid-load: once it is back, every 00 the ATM got is journaled exactly once', async () => {
+    const dataDir = path.join(dir, 'pg');
+    const embeddedPort = await freePort();
+    const ownConfig = path.join(dir, 'embedded.json');
+    await writeFile(ownConfig, JSON.stringify({
+      listen: { host: '127.0.0.1', port },
+      database: { dataDir, embeddedPort },
+      ledger: { breakerResetMs: 500 },
+      admin: { socketPath: path.join(dir, 'admin2.sock') },
+      metrics: { port: 0 },
+    }));
+    await chmod(dir, 0o755); // as root, postgres runs as its own user and must enter the directory
+    serve = await startServe(['--config', ownConfig], { DATABASE_URL: undefined });
+    const terminal = `P${randomBytes(4).toString('hex').toUpperCase()}`.slice(0, 8);
+    let stan = 100;
+    const sent: Sent[] = [];
+    const atm = await signedOn();
+    try {
+      const load = paceLoad(atm, terminal, () => String(++stan).padStart(6, '0'), sent);
+      await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.random() * 1_000));
+      const postmaster = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      process.kill(postmaster, 'SIGKILL');
+      await serve.waitForLog('embedded PostgreSQL restarted', 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await load.stop();
+
+      const approved = sent.filter((s) => s.answer === '00');
+      expect(approved.length).to.be.greaterThan(500);
+      expect(sent.filter((s) => s.answer !== undefined && s.answer !== '00' && s.answer !== '91'), 'answers other than 00 and 91').to.deep.equal([]);
+      const password = (await readFile(`${dataDir}.password`, 'utf8')).trim();
+      const client = new pg.Client({ host: '127.0.0.1', port: embeddedPort, user: 'postgres', password, database: 'jht_switch' });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ stan: string; n: number }>(
+          `SELECT stan, count(*)::int AS n FROM journal
+            WHERE terminal_id = $1 AND request_mti = '0200' AND response_code = '00' GROUP BY stan`, [terminal]);
+        const journaled = new Map(rows.map((r) => [r.stan, r.n]));
+        const missing = approved.filter((s) => journaled.get(s.request.get(11)!) !== 1);
+        expect(missing.length, `approved answers without exactly one journal row (of ${approved.length})`).to.equal(0);
+      } finally {
+        await client.end();
+      }
+      // Whatever got 91 or nothing is retransmitted: the original answer or a fresh one, never 96.
+      const retry = sent.filter((s) => s.answer !== '00').slice(0, 300);
+      const codes = await Promise.all(retry.map((s) => {
         const repeat = s.request.clone();
         repeat.mti = '0201';
         return atm.request(repeat).then((m) => m.get(39));
