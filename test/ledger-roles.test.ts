@@ -1,19 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
+import pg from 'pg';
 import type { Pool } from 'pg';
 import { fileURLToPath } from 'node:url';
 import { balanceInquiry, networkRequest } from '../src/client/atm-messages.js';
 import { IsoClient } from '../src/client/iso-client.js';
 import { switchConfigSchema } from '../src/config/schema.js';
 import type { DatabaseHandle } from '../src/ledger/index.js';
-import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE } from '../src/ledger/roles.js';
+import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE, ensureLoginUser } from '../src/ledger/roles.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { startSwitch } from '../src/switch/jht-switch.js';
 import { connectAsRole, getTestDatabase } from './support/database.js';
 import { uniqueStan } from './support/switch-harness.js';
 
 const SECURITY_MD = fileURLToPath(new URL('../SECURITY.md', import.meta.url));
-const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN'] as const;
+const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] as const;
+/** PostgreSQL 17 added MAINTAIN (VACUUM, ANALYZE, REFRESH ...). */
+const MAINTAIN_SINCE = 170000;
 const SEQUENCE_PRIVILEGES = ['USAGE', 'SELECT', 'UPDATE'] as const;
 /** The privileges PostgreSQL can also grant on single columns. */
 const COLUMN_PRIVILEGES: readonly string[] = ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'];
@@ -57,6 +60,8 @@ async function actualMatrix(pool: Pool): Promise<Matrix> {
     SELECT c.relname AS name, c.relkind::text AS kind, pg_get_userbyid(c.relowner) AS owner
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')`);
+  const { rows: [server] } = await pool.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version");
+  const tablePrivileges: string[] = [...TABLE_PRIVILEGES, ...(server!.version >= MAINTAIN_SINCE ? ['MAINTAIN'] : [])];
   const matrix: Matrix = new Map();
   for (const relation of relations) {
     const row = new Map<string, string>();
@@ -67,7 +72,7 @@ async function actualMatrix(pool: Pool): Promise<Matrix> {
       }
       const granted: string[] = [];
       const isSequence = relation.kind === 'S';
-      for (const privilege of isSequence ? SEQUENCE_PRIVILEGES : TABLE_PRIVILEGES) {
+      for (const privilege of isSequence ? SEQUENCE_PRIVILEGES : tablePrivileges) {
         const { rows: [check] } = await pool.query<{ table: boolean; columns: string[] | null }>(
           isSequence
             ? 'SELECT has_sequence_privilege($1, $2, $3) AS table, NULL AS columns'
@@ -160,6 +165,19 @@ describe('ledger: database roles by duty (migration 007, SECURITY.md)', function
       expect(await failureOf(asSwitch, sql)).to.equal('42501');
     });
   }
+
+  it("a login's password reaches the server only as a SCRAM verifier, and logs in", async () => {
+    const password = 'roles-test-password-0123456789';
+    const statements: string[] = [];
+    const recording = { query: (text: string, values?: unknown[]) => (statements.push(text), superuser.query(text, values)) };
+    await ensureLoginUser(recording as unknown as Pool, 'jht_scram_test', 'jht_support', password);
+    expect(statements.join('\n')).not.to.include(password);
+    expect(statements.join('\n')).to.match(/PASSWORD 'SCRAM-SHA-256\$4096:/);
+    const { options } = superuser;
+    const client = new pg.Client({ host: options.host, port: options.port, database: options.database, user: 'jht_scram_test', password });
+    await client.connect();
+    await client.end();
+  });
 
   it('the triggers still guard the ledger for the owner (the refusals above are privileges, not triggers)', async () => {
     expect(await failureOf(superuser, 'UPDATE jht_posting SET amount_sen = amount_sen + 1')).to.equal('JH001');

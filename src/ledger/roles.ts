@@ -1,3 +1,4 @@
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { DatabaseRoleError, SchemaVersionError } from './errors.js';
 
@@ -16,13 +17,13 @@ export type DutyRole = (typeof DUTY_ROLES)[number];
 type Queryable = Pick<Pool | PoolClient, 'query'>;
 
 /**
- * Creates (or updates) the login `user` as a member of `group` only, with `password`. The password is sent
- * as a literal: CREATE/ALTER ROLE take no parameters. The server does not log it (log_statement is off on the
- * embedded cluster), and it never reaches our own logs.
+ * Creates (or updates) the login `user` as a member of `group` only, with `password`. CREATE/ALTER ROLE take
+ * no parameters, so the password would travel in the statement's text (pg_stat_activity, a server log with
+ * log_statement=ddl): only its SCRAM-SHA-256 verifier is sent, which PostgreSQL stores as given.
  */
 export async function ensureLoginUser(db: Queryable, user: string, group: DutyRole, password: string): Promise<void> {
   const name = quoteIdentifier(user);
-  const secret = quoteLiteral(password);
+  const secret = quoteLiteral(scramVerifier(password));
   const { rowCount } = await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
   await db.query(rowCount
     ? `ALTER ROLE ${name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${secret}`
@@ -53,6 +54,19 @@ export async function assertRuntimeDatabase(db: Queryable, latestVersion: number
   if (current < latestVersion) throw new SchemaVersionError(current, latestVersion);
   if (row?.superuser) throw new DatabaseRoleError(`the database user ${row.user} is a superuser`);
   if (row?.owner) throw new DatabaseRoleError(`the database user ${row.user} is a member of ${OWNER_ROLE}, the schema's owner`);
+}
+
+const SCRAM_ITERATIONS = 4096; // PostgreSQL's default (scram_iterations)
+
+/**
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (RFC 5802, 7677), as PostgreSQL stores it.
+ * Passwords here are random base64url text, for which SASLprep changes nothing.
+ */
+export function scramVerifier(password: string, salt: Buffer = randomBytes(16)): string {
+  const salted = pbkdf2Sync(password, salt, SCRAM_ITERATIONS, 32, 'sha256');
+  const storedKey = createHash('sha256').update(createHmac('sha256', salted).update('Client Key').digest()).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${SCRAM_ITERATIONS}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
 function quoteIdentifier(name: string): string {

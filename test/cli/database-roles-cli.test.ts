@@ -87,6 +87,12 @@ describe('cli: serve holds no owner credentials, migrate does (external database
     expect(result.stderr).to.match(/^error: the database user \S+ is a superuser: serve connects as a member of jht_switch only/);
   });
 
+  it('serve does not seed an external database: that is migrate --seed-demo, with the owner', async () => {
+    const result = await serveRefusal(['--config', configFile, '--seed-demo'], { ...allowRoot, DATABASE_URL: await roleDatabaseUrl('jht_switch') });
+    expect(result.status, result.stderr).to.equal(2);
+    expect(result.stderr.trim()).to.equal('error: the demo data is seeded into an external database by `jht-switch migrate --seed-demo` (owner credentials)');
+  });
+
   describe('on a database migrated by an older version', () => {
     const name = `jht_roles_${randomBytes(4).toString('hex')}`;
     let url: string;

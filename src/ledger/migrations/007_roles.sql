@@ -52,8 +52,8 @@ $$;
 
 -- The balance projection is written by triggers only; running them as their owner means no role needs a
 -- write privilege on jht_balance (the guard trigger still refuses any direct write).
-ALTER FUNCTION participant_open_balance() SECURITY DEFINER SET search_path = public, pg_catalog;
-ALTER FUNCTION jht_posting_apply() SECURITY DEFINER SET search_path = public, pg_catalog;
+ALTER FUNCTION participant_open_balance() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
+ALTER FUNCTION jht_posting_apply() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
 
 -- The database and its schema: connecting only through a role, no temporary tables, no CREATE but the owner's.
 -- (On a server where the migrating user does not own the database, these print a warning and the DBA's
