@@ -24,8 +24,8 @@ export interface OpenDatabaseOptions {
   /** Port of the embedded cluster, on 127.0.0.1. Default {@link DEFAULT_EMBEDDED_PORT}. */
   port?: number;
   /**
-   * Seed the contract's demo data into an external server too (idempotent; it does not make that server a
-   * demo). An embedded cluster is seeded, and marked as the demo, only when it is new and empty; an embedded
+   * Seed the contract's demo data into an external server too, with `role: 'owner'` only (idempotent; it
+   * does not make that server a demo). An embedded cluster is seeded, and marked as the demo, only when it is new and empty; an embedded
    * cluster that holds real data is never seeded (the open fails with {@link DemoSeedRefusedError}).
    */
   seedDemo?: boolean;
