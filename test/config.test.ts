@@ -41,8 +41,8 @@ describe('config', () => {
     expect(loadConfig({ file: yaml, env: {} }).listen.port).to.equal(9000);
     expect(loadConfig({ file: yaml, env: {} }).ledger.timeoutMs).to.equal(100);
     expect(loadConfig({ env: { JHT_CONFIG: json } }).listen.port).to.equal(9001);
-    const overridden = loadConfig({ file: yaml, env: { DATABASE_URL: 'postgresql://u@db/x', JHT_LOG_LEVEL: 'debug' }, overrides: { port: 9100 } });
-    expect([overridden.listen.port, overridden.database.url, overridden.log.level]).to.deep.equal([9100, 'postgresql://u@db/x', 'debug']);
+    const overridden = loadConfig({ file: yaml, env: { DATABASE_URL: 'postgresql://u@127.0.0.1/x', JHT_LOG_LEVEL: 'debug' }, overrides: { port: 9100 } });
+    expect([overridden.listen.port, overridden.database.url, overridden.log.level]).to.deep.equal([9100, 'postgresql://u@127.0.0.1/x', 'debug']);
   });
 
   it('errors name the partner and the key', async () => {

@@ -17,7 +17,7 @@ async function scratchDatabase(admin: Pool): Promise<{ pool: Pool; drop(): Promi
   const pool = new pg.Pool({
     host: options.host, port: options.port, user: options.user, password: options.password, database: name, max: 2,
   });
-  // DROP DATABASE ... WITH (FORCE) may terminate a connection pool.end() is still closing.
+  // pg-pool's end() resolves before its sockets close: the DROP ... WITH (FORCE) below may still terminate one.
   pool.on('error', () => undefined);
   await migrate(pool, { log });
   return {

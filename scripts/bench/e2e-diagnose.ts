@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { DEV_CARD_KEY, openDatabase } from '../../src/ledger/index.js';
+import { EMBEDDED_SWITCH_USER } from '../../src/ledger/database.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { formatSummary, summarizeFile } from './cpu-profile.js';
 import { cpuSeconds, freePort, runLoadProcess, startSwitchProcess, type ServerProcess } from './processes.js';
@@ -65,15 +66,19 @@ const database = await openDatabase({
   dataDir: path.join(workDir, 'pg'), port, cardKey: DEV_CARD_KEY, log: silentLogger(), seedDemo: true,
   serverSettings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' },
 });
-// The embedded cluster's password, kept beside its data directory (src/ledger/embedded-server.ts).
+// The embedded cluster's passwords, kept beside its data directory (src/ledger/embedded-server.ts): the
+// superuser's for pg_stat_statements, the switch's own login for the switch (serve refuses a superuser).
 const password = (await readFile(path.join(workDir, 'pg.password'), 'utf8')).trim();
 const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/jht_switch`;
+const switchPassword = (await readFile(path.join(workDir, `pg.${EMBEDDED_SWITCH_USER}.password`), 'utf8')).trim();
+const switchUrl = `postgresql://${EMBEDDED_SWITCH_USER}:${encodeURIComponent(switchPassword)}@127.0.0.1:${port}/jht_switch`;
 const admin = new pg.Client({ connectionString: url });
 let sw: ServerProcess | undefined;
 try {
   await admin.connect();
   await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  process.env.DATABASE_URL = url; // the switch seeds the same demo data: same development card key
+  process.env.DATABASE_URL = switchUrl; // seeded above with the demo data: same development card key
+  if (process.getuid?.() === 0) process.env.JHT_ALLOW_ROOT = '1'; // a throw-away cluster of this script's own
   sw = await startSwitchProcess({ workDir, maxConnections: 200, ...(cpuProfDir ? { cpuProfDir } : {}) });
   for (const run of values.runs.split(';').map((r) => r.trim().split(/\s+/))) await diagnose(admin, sw, run);
   await sw.stop();

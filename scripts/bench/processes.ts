@@ -131,7 +131,8 @@ export interface SwitchProcessOptions {
  * `jht-switch serve` as deployed: default settings (log level info, JSON lines to a file, metrics and the
  * admin socket on, the embedded PostgreSQL with its default durability), except the demo partner may open
  * `maxConnections`, and every port and socket is this run's own.
- * With DATABASE_URL set, that server is used (and seeded with the demo data) instead.
+ * With DATABASE_URL set (a member of jht_switch), that server is used instead: migrate and seed it first
+ * (`jht-switch migrate --database-url <owner's URL> --seed-demo`).
  */
 export async function startSwitchProcess(options: SwitchProcessOptions): Promise<ServerProcess> {
   const port = await freePort();
@@ -149,7 +150,7 @@ export async function startSwitchProcess(options: SwitchProcessOptions): Promise
   const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.nodeArgs ?? [])];
   const root = options.root ?? ROOT;
   const bin = options.root ? path.join(options.root, 'bin/jht-switch.js') : BIN;
-  const args = [...nodeArgs, bin, 'serve', '--config', configFile, ...(process.env.DATABASE_URL ? ['--seed-demo'] : [])];
+  const args = [...nodeArgs, bin, 'serve', '--config', configFile];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', logFd, 'pipe']});
   closeSync(logFd);
   let stderr = '';

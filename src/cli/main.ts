@@ -4,6 +4,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
 import { registerLoadCommand } from './load-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
 
 function buildProgram(): Command {
@@ -12,6 +13,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   registerServeCommand(program);
+  registerMigrateCommand(program);
   registerAtmCommand(program);
   registerCodecCommands(program);
   registerAdminCommands(program);

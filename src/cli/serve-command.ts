@@ -6,6 +6,7 @@ import { startOperations, type Operations } from '../admin/operations.js';
 import { createSwitchMetrics } from '../observability/metrics.js';
 import { startSwitch, type RunningSwitch } from '../switch/jht-switch.js';
 import { parsePort } from './options.js';
+import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
 
 /** A repeated signal forces exit only when it comes this long after the first. */
 const FORCE_AFTER_MS = 2_000;
@@ -38,6 +39,7 @@ interface ServeOptions {
   dataDir?: string;
   seedDemo?: boolean;
   pretty?: boolean;
+  allowRoot?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -48,21 +50,27 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'shared listener host (default 127.0.0.1)')
     .option('--port <port>', 'shared listener port (default 8583)', parsePort)
     .option('--data-dir <dir>', 'embedded PostgreSQL data directory (default .data/postgres)')
-    .option('--seed-demo', 'seed the demo data into the DATABASE_URL database too')
+    .option('--seed-demo', 'seed the demo data (embedded; an external database: jht-switch migrate --seed-demo)')
     .option('--pretty', 'human-readable logs (pino-pretty)')
+    .option('--allow-root', 'run as root on a real database (containers, CI; or JHT_ALLOW_ROOT=1)')
     .action(async (options: ServeOptions) => {
       const sources = {
         file: options.config,
         overrides: { host: options.host, port: options.port, dataDir: options.dataDir, seedDemo: options.seedDemo },
       };
       const config = loadConfig(sources);
+      const root = rootPolicy(options.allowRoot);
+      // An external database is real: refused before anything starts. The embedded one is known after it opens.
+      if (config.database.url) refuseRoot(root, 'serve');
       // Human-readable logs for a developer at a terminal; JSON lines everywhere else (and always in production).
       const development = process.env.NODE_ENV !== 'production' && process.stdout.isTTY === true;
       const log = createLogger({ level: config.log.level, pretty: options.pretty ?? (config.log.pretty || development) });
       // A second instance stops here, before it touches the database or a partner's port.
       await assertAdminSocketFree(config.admin.socketPath);
       const metrics = createSwitchMetrics();
-      const running = await startSwitch(config, log, { observer: metrics, reloadConfig: () => loadConfig(sources) });
+      const running = await startSwitch(config, log, {
+        observer: metrics, reloadConfig: () => loadConfig(sources), checkDatabase: (database) => checkRootFor(database, root, 'serve', log),
+      });
       const operations = await startOperations({
         running, metrics, log, admin: config.admin, http: config.metrics, ledgerTimeoutMs: config.ledger.timeoutMs,
       }).catch(async (error: unknown) => {

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { MacKey, MacKeyError } from '../security/index.js';
+import { databaseUrlProblem } from './database-url.js';
 import { switchConfigSchema, type SwitchConfig } from './schema.js';
 
 /** A configuration that does not validate; the message names the partner and the key. */
@@ -121,5 +122,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
     throw new ConfigError(source, describePath(issue.path, merged), issue.message);
   }
   checkPartners(parsed.data, source);
+  const databaseProblem = parsed.data.database.url ? databaseUrlProblem(parsed.data.database.url, env) : undefined;
+  if (databaseProblem) throw new ConfigError(source, 'database.url', databaseProblem);
   return parsed.data;
 }

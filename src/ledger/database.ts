@@ -7,11 +7,15 @@ import { deploymentUndecided, markDemo, markReal, readDeployment, type Deploymen
 import { EmbeddedServer } from './embedded-server.js';
 import { EmbeddedSupervisor } from './embedded-supervisor.js';
 import { DemoSeedRefusedError, EmbeddedServerError } from './errors.js';
-import { migrate } from './migrate.js';
+import { loadMigrations, migrate } from './migrate.js';
 import { createPool, redactConnectionString } from './pool.js';
-import type { PoolTuning } from './pool.js';
+import type { PoolTarget, PoolTuning } from './pool.js';
+import { SWITCH_ROLE, assertRuntimeDatabase } from './roles.js';
 
 export const DEFAULT_EMBEDDED_PORT = 55432;
+
+/** The embedded cluster's own login for the switch, a member of jht_switch (migration 007). */
+export const EMBEDDED_SWITCH_USER = 'jht_switch_login';
 
 export interface OpenDatabaseOptions {
   /** An external PostgreSQL server. Without it, an embedded cluster is started in `dataDir`. */
@@ -21,8 +25,8 @@ export interface OpenDatabaseOptions {
   /** Port of the embedded cluster, on 127.0.0.1. Default {@link DEFAULT_EMBEDDED_PORT}. */
   port?: number;
   /**
-   * Seed the contract's demo data into an external server too (idempotent; it does not make that server a
-   * demo). An embedded cluster is seeded, and marked as the demo, only when it is new and empty; an embedded
+   * Seed the contract's demo data into an external server too, with `role: 'owner'` only (idempotent; it
+   * does not make that server a demo). An embedded cluster is seeded, and marked as the demo, only when it is new and empty; an embedded
    * cluster that holds real data is never seeded (the open fails with {@link DemoSeedRefusedError}).
    */
   seedDemo?: boolean;
@@ -34,6 +38,15 @@ export interface OpenDatabaseOptions {
   serverSettings?: Record<string, string>;
   /** Where the migrations are; default src/ledger/migrations. */
   migrationsDir?: string;
+  /**
+   * Whose credentials the handle's pool holds (SECURITY.md, "Database roles"):
+   * - 'switch' (the default, `serve`): the embedded cluster is migrated and seeded as its superuser, then the
+   *   pool logs in as the cluster's own jht_switch member; an external database is not migrated: its schema
+   *   must be current and `databaseUrl` must name a member of jht_switch, not a superuser or the owner;
+   * - 'owner' (`jht-switch migrate`, the tests' fixtures): the pool keeps the migrating credentials, and an
+   *   external database is migrated with them too.
+   */
+  role?: 'switch' | 'owner';
 }
 
 export interface DatabaseHandle {
@@ -66,7 +79,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   let connectionString: string;
   let deployment: DeploymentKind;
 
+  const asOwner = options.role === 'owner';
   if (options.databaseUrl) {
+    if (options.seedDemo && !asOwner) {
+      throw new DemoSeedRefusedError('the demo data is seeded into an external database by `jht-switch migrate --seed-demo` (owner credentials)');
+    }
     pool = createPool({ connectionString: options.databaseUrl }, options.pool ?? {}, log);
     connectionString = redactConnectionString(options.databaseUrl);
   } else {
@@ -76,14 +93,26 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       log,
       ...(options.serverSettings ? { settings: options.serverSettings } : {}),
     });
-    const connection = server.connection();
-    pool = createPool(connection, options.pool ?? {}, log);
-    connectionString = `postgresql://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;
+    // The superuser only migrates and seeds: a couple of connections, ended before the switch serves.
+    pool = createPool(server.connection(), asOwner ? options.pool ?? {} : { max: 2 }, log);
+    connectionString = describeTarget(server.connection());
   }
 
   try {
-    await migrate(pool, { log, ...(options.migrationsDir ? { dir: options.migrationsDir } : {}) });
-    deployment = await decideDeployment(pool, server !== undefined, options);
+    if (server || asOwner) {
+      await migrate(pool, { log, ...(options.migrationsDir ? { dir: options.migrationsDir } : {}) });
+      deployment = await decideDeployment(pool, server !== undefined, options);
+    } else {
+      const migrations = await loadMigrations(options.migrationsDir);
+      await assertRuntimeDatabase(pool, migrations.at(-1)?.version ?? 0);
+      deployment = await readDeployment(pool);
+    }
+    if (server && !asOwner) {
+      const login = await server.ensureLogin(EMBEDDED_SWITCH_USER, SWITCH_ROLE);
+      await pool.end();
+      pool = createPool(login, options.pool ?? {}, log);
+      connectionString = describeTarget(login);
+    }
   } catch (error) {
     await pool.end().catch(() => undefined);
     await server?.stop().catch(() => undefined);
@@ -161,6 +190,10 @@ function makeHandle(
       await embeddedOnly().start();
     },
   };
+}
+
+function describeTarget(target: Exclude<PoolTarget, { connectionString: string }>): string {
+  return `postgresql://${target.user}@${target.host}:${target.port}/${target.database}`;
 }
 
 async function ledgerIsEmpty(pool: Pool): Promise<boolean> {

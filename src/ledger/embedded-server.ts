@@ -7,6 +7,8 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { EmbeddedServerError, describeError } from './errors.js';
 import { forgetServerPid, importEmbeddedPostgres, rememberServerPid } from './embedded-process-hooks.js';
+import { postgresUserIds, withPostgresEnvironment } from './embedded-environment.js';
+import { ensureLoginUser, type DutyRole } from './roles.js';
 import { clearStalePostmaster } from './postmaster-pid.js';
 
 /**
@@ -108,7 +110,8 @@ export class EmbeddedServer {
     const server = new EmbeddedServer({ created, dataDir, port: options.port, password, postgres, log, recentLog });
     if (created) {
       log.info({ dataDir }, 'ledger: initialising a new embedded PostgreSQL cluster');
-      await postgres.initialise().catch((error: unknown) => {
+      const runAs = asRoot ? await postgresUserIds() : undefined;
+      await withPostgresEnvironment(() => postgres.initialise(), { step: 'initdb', runAs }).catch((error: unknown) => {
         throw new EmbeddedServerError(`initdb failed in ${dataDir}: ${describeError(error)}`, { cause: error });
       });
     }
@@ -130,6 +133,28 @@ export class EmbeddedServer {
     return { host: '127.0.0.1', port: this.port, user: EMBEDDED_USER, password: this.password, database: EMBEDDED_DATABASE };
   }
 
+  /**
+   * A login user of this cluster, member of `group` only, for the switch's run-time pool. Its random password
+   * is kept like the superuser's, in `<dataDir>.<user>.password` (mode 0600), and set again on every start
+   * so that the file and the cluster always agree.
+   */
+  async ensureLogin(user: string, group: DutyRole): Promise<EmbeddedConnection> {
+    const passwordFile = `${this.dataDir}.${user}.password`;
+    let password = await readFile(passwordFile, 'utf8').then((text) => text.trim(), () => '');
+    if (!password) {
+      password = randomBytes(32).toString('base64url');
+      await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    }
+    const client = new pg.Client(this.connection());
+    await client.connect();
+    try {
+      await ensureLoginUser(client, user, group, password);
+    } finally {
+      await client.end();
+    }
+    return { ...this.connection(), user, password };
+  }
+
   /** Starts the server on the same data directory and port. No-op when running. */
   start(): Promise<void> {
     return this.serialise(async () => {
@@ -142,7 +167,7 @@ export class EmbeddedServer {
         timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
       });
       try {
-        await Promise.race([this.postgres.start(), timeout]);
+        await withPostgresEnvironment(() => Promise.race([this.postgres.start(), timeout]), { step: 'start' });
       } catch (error) {
         await this.postgres.stop().catch(() => undefined);
         throw new EmbeddedServerError(

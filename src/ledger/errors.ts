@@ -67,3 +67,24 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/** The database's schema is older than this code: `serve` refuses to start until `jht-switch migrate` ran. */
+export class SchemaVersionError extends Error {
+  readonly code = 'LEDGER_SCHEMA_OUTDATED';
+
+  constructor(readonly current: number, readonly required: number) {
+    super(`the database schema is at version ${current}, this switch needs ${required}: ` +
+      'run `jht-switch migrate` with the owner\'s credentials first (docs/database.md)');
+    this.name = 'SchemaVersionError';
+  }
+}
+
+/** The switch was given database credentials it must not hold at run time (a superuser, the owner). */
+export class DatabaseRoleError extends Error {
+  readonly code = 'LEDGER_ROLE_REFUSED';
+
+  constructor(reason: string) {
+    super(`${reason}: serve connects as a member of jht_switch only (docs/database.md)`);
+    this.name = 'DatabaseRoleError';
+  }
+}

@@ -16,5 +16,9 @@ export { createPool, ledgerTypes, redactConnectionString } from './pool.js';
 export type { PoolTuning } from './pool.js';
 export { readDeployment, markReal } from './deployment.js';
 export type { DeploymentKind } from './deployment.js';
-export { CardKeyError, DemoSeedRefusedError, EmbeddedServerError, LedgerUnavailableError, MigrationError } from './errors.js';
+export {
+  CardKeyError, DatabaseRoleError, DemoSeedRefusedError, EmbeddedServerError, LedgerUnavailableError, MigrationError, SchemaVersionError,
+} from './errors.js';
+export { DUTY_ROLES, IMPORTER_ROLE, OWNER_ROLE, SUPPORT_ROLE, SWITCH_ROLE } from './roles.js';
+export type { DutyRole } from './roles.js';
 export type { LedgerUnavailableReason } from './errors.js';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { MigrationError, describeError } from './errors.js';
+import { OWNER_ROLE } from './roles.js';
 
 /**
  * Versioned SQL migrations: every `NNN_name.sql` in the migrations folder, applied in version order, each in
@@ -64,6 +65,7 @@ export async function migrate(pool: Pool, options: { log: Logger; dir?: string }
     await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     const result = await applyPending(client, migrations, options.log);
     await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    await client.query('RESET ROLE');
     await client.query('RESET statement_timeout');
     clean = true;
     return result;
@@ -75,6 +77,7 @@ export async function migrate(pool: Pool, options: { log: Logger; dir?: string }
 }
 
 async function applyPending(client: PoolClient, migrations: Migration[], log: Logger): Promise<MigrationResult> {
+  await becomeOwnerIfPossible(client);
   await client.query(`
     CREATE TABLE IF NOT EXISTS schema_migrations (
       version    integer     PRIMARY KEY,
@@ -106,7 +109,24 @@ async function applyPending(client: PoolClient, migrations: Migration[], log: Lo
   return { applied, current: versions.length ? Math.max(...versions) : 0 };
 }
 
+/**
+ * Objects belong to jht_owner (migration 007), whoever runs the migrations: once that role exists, may
+ * create in the schema and the session may become it, each migration runs as it. Before that (the first run
+ * of 001-007 on a new embedded cluster) they run as the session's user, and 007 hands everything over.
+ * CASE, not AND: pg_has_role fails on a role that does not exist, and AND may evaluate it first.
+ */
+const CAN_BECOME_OWNER = `
+SELECT CASE WHEN to_regrole('${OWNER_ROLE}') IS NULL THEN false
+            ELSE pg_has_role(session_user, '${OWNER_ROLE}', 'MEMBER')
+                 AND has_schema_privilege('${OWNER_ROLE}', 'public', 'CREATE') END AS become`;
+
+async function becomeOwnerIfPossible(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ become: boolean }>(CAN_BECOME_OWNER);
+  await client.query(rows[0]?.become ? `SET ROLE ${OWNER_ROLE}` : 'RESET ROLE');
+}
+
 async function applyOne(client: PoolClient, migration: Migration): Promise<void> {
+  await becomeOwnerIfPossible(client);
   await client.query('BEGIN');
   try {
     // Simple-query protocol (no parameters): the whole file runs as one multi-statement batch.

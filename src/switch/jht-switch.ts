@@ -42,6 +42,8 @@ export interface StartOptions {
   observer?: SwitchObserver;
   /** Where `reload` reads the configuration again; without it reload re-applies the current one. */
   reloadConfig?: () => SwitchConfig;
+  /** Runs once the database is open, before anything listens; a throw stops the start (`serve`'s root check). */
+  checkDatabase?: (database: DatabaseHandle) => void;
 }
 
 const GRACE_MS = 10_000;
@@ -96,6 +98,12 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     // The embedded server looks for tables to analyse every 10 s rather than every minute (see migration 003).
     serverSettings: { autovacuum_naptime: '10s' },
   });
+  try {
+    options.checkDatabase?.(database);
+  } catch (error) {
+    if (ownsDatabase) await database.stop();
+    throw error;
+  }
   await warmPool(database, config.database.poolSize, log);
 
   const ledger = new LedgerReader(database.pool, {

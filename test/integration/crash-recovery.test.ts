@@ -14,7 +14,7 @@ import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js
 import { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
 import { DEMO_PARTICIPANTS } from '../../src/ledger/index.js';
-import { freePort, getTestDatabase } from '../support/database.js';
+import { freePort, getTestDatabase, roleDatabaseUrl } from '../support/database.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 
 const CARDS = DEMO_PARTICIPANTS.filter((p) => p.membershipStatus === 'ACTIVE').flatMap((p) => p.cards);
@@ -57,10 +57,8 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'jht-crash-'));
-    const db = await getTestDatabase();
-    const o = db.pool.options;
-    databaseUrl = o.connectionString ??
-      `postgresql://${o.user}:${encodeURIComponent(String(o.password ?? ''))}@${o.host}:${o.port}/${o.database}`;
+    // As deployed: serve logs in as a member of jht_switch, never as the superuser the fixtures use.
+    databaseUrl = await roleDatabaseUrl('jht_switch');
     port = await freePort();
     configFile = path.join(dir, 'switch.json');
     await writeFile(configFile, JSON.stringify({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { DEV_CARD_KEY } from '../../src/ledger/card-hash.js';
 import { ledgerTypes } from '../../src/ledger/pool.js';
 import type { PoolTuning } from '../../src/ledger/pool.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
+import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
 
 /**
  * One PostgreSQL for the whole mocha run, shared by every test file that needs a database:
@@ -88,7 +90,7 @@ async function open(): Promise<DatabaseHandle> {
   const log = level ? createLogger({ level, destination: process.stderr }) : silentLogger();
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
-    return openDatabase({ databaseUrl, dataDir: '', seedDemo: true, cardKey: TEST_CARD_KEY, log });
+    return openDatabase({ databaseUrl, dataDir: '', seedDemo: true, cardKey: TEST_CARD_KEY, log, role: 'owner' });
   }
   await removeAbandonedTestDirs();
   tempDir = await mkdtemp(path.join(os.tmpdir(), TEST_DIR_PREFIX));
@@ -100,6 +102,8 @@ async function open(): Promise<DatabaseHandle> {
     seedDemo: true,
     cardKey: TEST_CARD_KEY,
     log,
+    // The fixtures write what no run-time role may (participants, postings): see connectAsRole for those.
+    role: 'owner',
     ...(testClusterIsDurable() ? {} : { serverSettings: THROW_AWAY_SETTINGS }),
   });
 }
@@ -151,4 +155,55 @@ export function freePort(): Promise<number> {
       server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
     });
   });
+}
+
+const roleUsers = new Map<string, Promise<{ user: string; password: string }>>();
+
+/**
+ * A pool that logs in as a member of one duty role of migration 007 (jht_switch, jht_importer, jht_support,
+ * jht_owner): a login user `<role>_test` is created on the shared database the first time, with a random
+ * password. The caller ends the pool.
+ */
+export async function connectAsRole(role: DutyRole, tuning: PoolTuning = {}): Promise<Pool> {
+  const login = await roleLogin(role);
+  const handle = await getTestDatabase();
+  const { options } = handle.pool;
+  const target = options.connectionString ? new URL(options.connectionString) : undefined;
+  const pool = new pg.Pool({
+    host: target ? target.hostname : options.host,
+    port: target ? Number(target.port || 5432) : options.port,
+    database: target ? target.pathname.slice(1) : options.database,
+    user: login.user,
+    password: login.password,
+    types: ledgerTypes(),
+    max: tuning.max ?? 2,
+    connectionTimeoutMillis: tuning.connectionTimeoutMillis ?? 2000,
+    statement_timeout: tuning.statementTimeoutMs ?? 5000,
+  });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** A connection string for the role's test login (for a switch started as its own process). */
+export async function roleDatabaseUrl(role: DutyRole): Promise<string> {
+  const login = await roleLogin(role);
+  const { options } = (await getTestDatabase()).pool;
+  const url = new URL(options.connectionString ?? `postgresql://${options.host}:${options.port}/${options.database}`);
+  url.username = login.user;
+  url.password = login.password;
+  return url.toString();
+}
+
+function roleLogin(role: DutyRole): Promise<{ user: string; password: string }> {
+  let login = roleUsers.get(role);
+  if (!login) {
+    login = (async () => {
+      const user = `${role}_test`;
+      const password = randomBytes(24).toString('base64url');
+      await ensureLoginUser((await getTestDatabase()).pool, user, role, password);
+      return { user, password };
+    })();
+    roleUsers.set(role, login);
+  }
+  return login;
 }

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { freePort } from '../support/database.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -22,8 +23,9 @@ describe('switch: first run in a fresh directory, embedded PostgreSQL', function
     await chmod(dir, 0o755); // as a checkout under /work or /home is
     try {
       const port = await freePort();
+      const embeddedPort = await freePort();
       await writeFile(path.join(dir, 'switch.json'), JSON.stringify({
-        listen: { port }, database: { embeddedPort: await freePort() }, metrics: { port: await freePort() },
+        listen: { port }, database: { embeddedPort }, metrics: { port: await freePort() },
       }));
       const child = spawn(process.execPath, [BIN, 'serve', '--config', 'switch.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
       let output = '';
@@ -35,6 +37,20 @@ describe('switch: first run in a fresh directory, embedded PostgreSQL', function
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the switch did not start:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
+      // The switch serves as its own login, a member of jht_switch; the superuser only migrated and seeded.
+      const superuser = new pg.Client({
+        host: '127.0.0.1', port: embeddedPort, user: 'postgres', database: 'jht_switch',
+        password: (await readFile(path.join(dir, '.data/postgres.password'), 'utf8')).trim(),
+      });
+      await superuser.connect();
+      try {
+        const { rows } = await superuser.query<{ usename: string }>(
+          "SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = 'jht-switch'");
+        expect(rows.map((row) => row.usename)).to.deep.equal(['jht_switch_login']);
+        expect((await stat(path.join(dir, '.data/postgres.jht_switch_login.password'))).mode & 0o777).to.equal(0o600);
+      } finally {
+        await superuser.end();
+      }
       const atm = await runCli(['atm', '--port', String(port), '--pan', '6040990000000001']);
       expect(atm.stdout, atm.stderr).to.include('Rp 15.250.000,00');
       const status = await runCli(['status', '--socket', path.join(dir, '.data/jht-switch.sock')]);
@@ -42,6 +58,8 @@ describe('switch: first run in a fresh directory, embedded PostgreSQL', function
       child.kill('SIGINT');
       expect(await exited).to.equal(0);
       expect(output).to.include('embedded PostgreSQL stopped');
+      // As root (CI, containers), the embedded demo still runs, with a warning (src/cli/root-guard.ts).
+      if (process.getuid?.() === 0) expect(output).to.include('running as root: acceptable for the embedded demo only');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -6,13 +6,14 @@ import path from 'node:path';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { AdminClient } from '../../src/admin/admin-client.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { freePort, getTestDatabase } from '../support/database.js';
+import { freePort, getTestDatabase, roleDatabaseUrl } from '../support/database.js';
 import { uniqueStan } from '../support/switch-harness.js';
 
 /** Starts `jht-switch serve` as its own process and resolves once it listens, admin socket included. */
 async function startSwitchProcess(configFile: string, databaseUrl: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', configFile], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    // Tests run as root in CI and containers: the switch is told so, as a container's would be.
+    env: { ...process.env, DATABASE_URL: databaseUrl, JHT_ALLOW_ROOT: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -38,9 +39,8 @@ describe('switch: SIGTERM with requests in flight', function () {
 
   it('answers and journals every one of 100 in-flight inquiries, then exits 0', async () => {
     const db = await getTestDatabase();
-    const o = db.pool.options;
-    const databaseUrl = o.connectionString ??
-      `postgresql://${o.user}:${encodeURIComponent(String(o.password ?? ''))}@${o.host}:${o.port}/${o.database}`;
+    // As deployed: serve logs in as a member of jht_switch, never as the superuser the fixtures use.
+    const databaseUrl = await roleDatabaseUrl('jht_switch');
     const port = await freePort();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'jht-shutdown-'));
     const configFile = path.join(dir, 'switch.json');

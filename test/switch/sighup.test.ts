@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { freePort, getTestDatabase } from '../support/database.js';
+import { freePort, roleDatabaseUrl } from '../support/database.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { uniqueStan } from '../support/switch-harness.js';
 
@@ -23,10 +23,8 @@ describe('switch: SIGHUP reloads the configuration, as for nginx or HAProxy', fu
   });
 
   it('a partner added to the file is served after SIGHUP, and the process lives on', async () => {
-    const db = await getTestDatabase();
-    const o = db.pool.options;
-    const databaseUrl = o.connectionString ??
-      `postgresql://${o.user}:${encodeURIComponent(String(o.password ?? ''))}@${o.host}:${o.port}/${o.database}`;
+    // As deployed: serve logs in as a member of jht_switch, never as the superuser the fixtures use.
+    const databaseUrl = await roleDatabaseUrl('jht_switch');
     const configFile = path.join(dir, 'switch.json');
     const base = {
       listen: { host: '127.0.0.1', port: await freePort() },
