@@ -7,7 +7,7 @@ import { ConfigError } from '../src/config/load-config.js';
 import { createLogger } from '../src/observability/logger.js';
 import { RecentStats } from '../src/observability/recent-stats.js';
 import type { ReloadResult, SwitchControl, SwitchStatus } from '../src/switch/control.js';
-import { runCli } from './support/run-cli.js';
+import { runCli } from './support/index.js';
 
 const STATUS: SwitchStatus = {
   instanceId: 'host-4242-abcdef',

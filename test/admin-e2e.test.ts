@@ -14,11 +14,8 @@ import { createLogger } from '../src/observability/logger.js';
 import { createSwitchMetrics, type SwitchMetrics } from '../src/observability/metrics.js';
 import { startSwitch, type RunningSwitch } from '../src/switch/jht-switch.js';
 import { networkRequest } from '../src/switch/network-messages.js';
-import { getTestDatabase } from './support/database.js';
-import { runCli } from './support/run-cli.js';
-import { LogCapture, uniqueStan } from './support/switch-harness.js';
+import { demo, getTestDatabase, LogCapture, runCli, uniqueStan } from './support/index.js';
 
-const BUDI_CARD = '6040990000000001';
 const DEMO = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] };
 const BANK_A = { id: 'bank-a', name: 'Bank A', acquirerIds: ['99831'], listener: { host: '127.0.0.1', port: 0 } };
 
@@ -75,7 +72,7 @@ describe('admin e2e: the real switch behind the admin socket, the CLI and the op
   it('an ATM signs on and asks: status, /metrics and /readyz show it', async () => {
     atm = await IsoClient.connect({ port: running.listener.port, timeoutMs: 5_000 });
     expect((await atm.request(networkRequest(atm.nextStan(), '001'))).get(39)).to.equal('00');
-    const answer = await atm.request(balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATMADMIN', pan: BUDI_CARD }));
+    const answer = await atm.request(balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATMADMIN', pan: demo.approvedCard }));
     expect(answer.get(39)).to.equal('00');
 
     const cli = await runCli(['status', '--json', '--socket', socketPath]);
@@ -138,6 +135,6 @@ describe('admin e2e: the real switch behind the admin socket, the CLI and the op
 
   it('no log line carries the card number', () => {
     expect(logs.lines.length).to.be.above(0);
-    expect(logs.text).to.not.include(BUDI_CARD);
+    expect(logs.text).to.not.include(demo.approvedCard);
   });
 });

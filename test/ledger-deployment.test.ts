@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { decideDeployment } from '../src/ledger/database.js';
 import { markReal, migrate, readDeployment, seedDemoData } from '../src/ledger/index.js';
 import { silentLogger } from '../src/observability/logger.js';
-import { TEST_CARD_KEY, getTestDatabase } from './support/database.js';
+import { getTestDatabase, TEST_CARD_KEY } from './support/index.js';
 
 const log = silentLogger();
 

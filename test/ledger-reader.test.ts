@@ -1,14 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { Pool, PoolClient } from 'pg';
 import { LedgerReader, LedgerUnavailableError } from '../src/ledger/index.js';
 import type { BreakerState, DatabaseHandle, LedgerReaderOptions, LedgerUnavailableReason } from '../src/ledger/index.js';
 import { silentLogger } from '../src/observability/logger.js';
-import { TEST_CARD_KEY, createTestPool, getTestDatabase } from './support/database.js';
+import { createTestPool, demo, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor } from './support/index.js';
 
-const BUDI_CARD = '6040990000000001';
+const BUDI_CARD = demo.approvedCard;
 const log = silentLogger();
 
 describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
@@ -39,15 +38,15 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     const ledger = reader();
     let checkouts = 0;
     pool.on('acquire', () => checkouts++);
-    const cards = ['6040990000000001', '6040990000000019', '6040990000000092', '6040990000000027'];
+    const cards = [demo.approvedCard, demo.secondCard, demo.unlinkedCard, demo.blockedCard];
     const results = await Promise.all([
       ...Array.from({ length: 40 }, (_, i) => ledger.lookupByCard(cards[i % cards.length]!)),
-      ledger.lookupByAccount('1234567890'),
+      ledger.lookupByAccount(demo.account),
     ]);
     expect(checkouts).to.equal(1);
     expect(results.map((r) => (r.kind === 'found' ? r.kpj : r.kind)).slice(0, 4))
-      .to.deep.equal(['12000000001', '12000000002', 'not-linked', '12000000003']);
-    expect(results.at(-1)).to.include({ kind: 'found', kpj: '12000000001' });
+      .to.deep.equal([demo.approved.kpj, demo.second.kpj, 'not-linked', demo.blocked.kpj]);
+    expect(results.at(-1)).to.include({ kind: 'found', kpj: demo.approved.kpj });
   });
 
   it('fails a lookup that misses its budget with reason timeout, and discards the stuck connection', async () => {
@@ -75,7 +74,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
       await sleep(150);
       // Queued behind the stuck query; sent when it gives up, with what is left of its own 300 ms.
       const second = timed(ledger.lookupByCard(BUDI_CARD));
-      const third = timed(ledger.lookupByAccount('1234567890'));
+      const third = timed(ledger.lookupByAccount(demo.account));
       await sleep(50);
       expect(pool.totalCount).to.be.at.most(1);
       const results = await Promise.all([first, second, third]);
@@ -105,7 +104,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     expect(ledger.state).to.equal('half-open');
     // The trial lookup may itself miss the 80 ms budget on a loaded runner (new connection): then the
     // breaker re-opens and tries again after resetTimeout, which is the behaviour under test too.
-    expect(await eventually(() => ledger.lookupByCard(BUDI_CARD))).to.include({ kind: 'found', kpj: '12000000001' });
+    expect(await eventually(() => ledger.lookupByCard(BUDI_CARD))).to.include({ kind: 'found', kpj: demo.approved.kpj });
     expect(ledger.state).to.equal('closed');
     expect(transitions.slice(0, 2)).to.deep.equal(['open', 'half-open']);
     expect(transitions.at(-1)).to.equal('closed');
@@ -118,11 +117,10 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     for (let i = 0; i < 3; i++) await ledger.guard(failing).catch(() => undefined);
     expect(ledger.state).to.equal('open');
     let ran = false;
-    const refused = await ledger.guard(async () => {
+    await expectThrows(() => ledger.guard(async () => {
       ran = true;
-    }).then(() => undefined, (error: unknown) => error);
+    }), Error, 'EOPENBREAKER');
     expect(ran).to.equal(false);
-    expect(refused).to.have.property('code', 'EOPENBREAKER');
     await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'breaker-open');
   });
 
@@ -136,10 +134,9 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
       const reasons: LedgerUnavailableReason[] = [];
       for (let i = 0; i < 4; i++) {
         const started = Date.now();
-        const error = await ledger.lookupByCard(BUDI_CARD).then(() => undefined, (e: unknown) => e);
-        expect(error).to.be.instanceOf(LedgerUnavailableError);
+        const error = await expectThrows(() => ledger.lookupByCard(BUDI_CARD), LedgerUnavailableError, 'LEDGER_UNAVAILABLE');
         expect(Date.now() - started).to.be.below(400); // the 250 ms budget, plus slack for 2 shared cores
-        reasons.push((error as LedgerUnavailableError).reason);
+        reasons.push(error.reason);
       }
       expect(reasons[0]).to.be.oneOf(['database-error', 'timeout']);
       expect(reasons.at(-1)).to.equal('breaker-open');
@@ -150,7 +147,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     }
 
     const result = await eventually(() => ledger.lookupByCard(BUDI_CARD));
-    expect(result).to.include({ kind: 'found', kpj: '12000000001', balanceSen: 1525000000n });
+    expect(result).to.include({ kind: 'found', kpj: demo.approved.kpj, balanceSen: demo.approved.balanceSen });
     expect(ledger.state).to.equal('closed');
     // The shared pool recovers too: later test files use it.
     expect((await db.pool.query('SELECT 1 AS ok')).rows).to.deep.equal([{ ok: 1 }]);
@@ -185,21 +182,22 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
 
 /** Retries `attempt` until it resolves (the breaker needs resetTimeout between trials), for up to 5 s. */
 async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
+  const outcome: { value?: T; error?: unknown } = {};
+  await waitFor(async () => {
     try {
-      return await attempt();
+      outcome.value = await attempt();
+      return true;
     } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
+      outcome.error = error;
+      return false;
     }
-  }
+  }, { what: () => `the lookup to succeed (last error: ${String(outcome.error)})`, timeoutMs: 5_000, intervalMs: 100 });
+  return outcome.value as T;
 }
 
 async function expectUnavailable(lookup: Promise<unknown>, reason: LedgerUnavailableReason): Promise<void> {
-  const error = await lookup.then(() => undefined, (e: unknown) => e);
-  expect(error).to.be.instanceOf(LedgerUnavailableError);
-  expect(error).to.include({ code: 'LEDGER_UNAVAILABLE', reason });
+  const error = await expectThrows(() => lookup, LedgerUnavailableError, 'LEDGER_UNAVAILABLE');
+  expect(error.reason).to.equal(reason);
 }
 
 async function timed(lookup: Promise<unknown>): Promise<{ error: unknown; ms: number }> {

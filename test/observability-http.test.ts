@@ -7,9 +7,9 @@ import { createLogger } from '../src/observability/logger.js';
 import { createSwitchMetrics } from '../src/observability/metrics.js';
 import { createReadinessCheck, type ReadinessReport } from '../src/observability/readiness.js';
 import type { SwitchStatus } from '../src/switch/control.js';
-import { LogCapture } from './support/switch-harness.js';
+import { demo, LogCapture } from './support/index.js';
 
-const PAN = '6040990000000001';
+const PAN = demo.approvedCard;
 
 function status(overrides: Partial<SwitchStatus> = {}): SwitchStatus {
   return {

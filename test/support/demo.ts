@@ -56,3 +56,8 @@ export function expectedParticipantData(p: DemoParticipant): string {
 
 /** Every demo card: what a log or the database must never show in clear. */
 export const DEMO_CARDS: readonly string[] = DEMO_CARD_ANSWERS.map(([card]) => card);
+
+/** Field 54 of an approval, spelled out: ledger (01) then available (02) balance, IDR (360), credit, 12 digits of sen. */
+export function expectedAdditionalAmounts(p: DemoParticipant): string {
+  return ['01', '02'].map((amountType) => `00${amountType}360C${p.balanceSen.toString().padStart(12, '0')}`).join('');
+}

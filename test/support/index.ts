@@ -9,7 +9,7 @@
 export { sleep, waitFor, type WaitOptions } from './wait.js';
 export { expectThrows, type ErrorClass } from './expect-throws.js';
 export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
-export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedParticipantData } from './demo.js';
+export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
 export { TEST_CARD_KEY, createTestPool, freePort, getTestDatabase } from './database.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
 export { runCli, runNode, type CliResult } from './run-cli.js';

@@ -6,7 +6,9 @@ import { balanceInquiry } from '../../src/client/atm-messages.js';
 import { IsoMessage, Packager, loadProfile } from '../../src/iso8583/index.js';
 import { createFraming, startListener, type Connection, type Listener, type ServerTlsOptions } from '../../src/transport/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
-import { demo, expectedParticipantData, sleep, startTestSwitch, uniqueStan, waitFor, type TestSwitch } from '../support/index.js';
+import {
+  demo, expectedParticipantData, sleep, startTestSwitch, uniqueStan, waitFor, type TestSwitch,
+} from '../support/index.js';
 
 const packager = new Packager(loadProfile('iso87-binary'));
 

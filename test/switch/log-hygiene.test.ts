@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import type { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
-import { getTestDatabase } from '../support/database.js';
-import { TestPeer } from '../support/index.js';
-import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
+import {
+  demo, DEMO_CARDS, getTestDatabase, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
-const CARDS = ['6040990000000001', '6040990000000019', '6040990000000027', '6040990000000092'];
-const TRACK2 = '6040990000000001=29121011234567890';
+const CARDS = DEMO_CARDS;
+const TRACK2 = `${demo.approvedCard}=29121011234567890`;
 const PIN_BLOCK = '0412AC89ABCDEF67';
 
 function luhnValid(digits: string): boolean {

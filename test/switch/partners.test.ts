@@ -9,13 +9,14 @@ import { IsoClient } from '../../src/client/iso-client.js';
 import type { PartnerConfig, SwitchConfigInput } from '../../src/config/schema.js';
 import { Packager, loadProfile } from '../../src/iso8583/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
-import { TestPeer } from '../support/index.js';
-import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
+import {
+  demo, expectedAdditionalAmounts, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
 type PartnerInput = NonNullable<SwitchConfigInput['partners']>[number];
 const DEMO: PartnerInput = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] };
 
-function inquiryFor(client: IsoClient, acquirerId: string, pan = '6040990000000001') {
+function inquiryFor(client: IsoClient, acquirerId: string, pan = demo.approvedCard) {
   return balanceInquiry({ stan: client.nextStan(), acquirerId, terminalId: 'ATMBANKB', pan });
 }
 
@@ -59,8 +60,8 @@ describe('switch: partner banks, each with its own framing and profile', functio
       });
       try {
         await signOn(client);
-        const answer = await client.request(inquiryFor(client, `9980${i}`, '6040990000000019'));
-        expect([answer.mti, answer.get(39), answer.get(54)]).to.deep.equal(['0210', '00', '0001360C008765432150' + '0002360C008765432150']);
+        const answer = await client.request(inquiryFor(client, `9980${i}`, demo.secondCard));
+        expect([answer.mti, answer.get(39), answer.get(54)]).to.deep.equal(['0210', '00', expectedAdditionalAmounts(demo.second)]);
       } finally {
         await client.close();
       }

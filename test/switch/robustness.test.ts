@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import type { IsoMessage} from '../../src/iso8583/index.js';
 import { Packager, loadProfile } from '../../src/iso8583/index.js';
-import { binary2, DEMO_CARD_ANSWERS, demo, sleep, startTestSwitch, TestPeer, uniqueStan, type TestSwitch } from '../support/index.js';
+import {
+  binary2, demo, DEMO_CARD_ANSWERS, sleep, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
 const packager = new Packager(loadProfile('iso87-ascii'));
 const pack = (m: IsoMessage): Buffer => packager.pack(m);
