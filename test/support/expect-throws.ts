@@ -3,14 +3,19 @@ import { expect } from 'chai';
 /** A class of errors, abstract ones included (so `Error` subclasses with any constructor fit). */
 export type ErrorClass<E extends Error> = abstract new (...args: never[]) => E;
 
+/** The error for a function that throws; a promise of it for one that returns a promise (await it). */
+export type Thrown<E, R> = [R] extends [never] ? E : R extends PromiseLike<unknown> ? Promise<E> : E;
+
 /**
  * Calls `fn` and returns what it threw (or, for a function returning a promise, what the promise rejected
  * with), typed, after checking it is an `errorClass` and, when given, that its `code` is `code`. Fails the
  * test when `fn` returns normally.
  */
-export function expectThrows<E extends Error>(fn: () => PromiseLike<unknown>, errorClass: ErrorClass<E>, code?: string): Promise<E>;
-export function expectThrows<E extends Error>(fn: () => unknown, errorClass: ErrorClass<E>, code?: string): E;
-export function expectThrows<E extends Error>(fn: () => unknown, errorClass: ErrorClass<E>, code?: string): E | Promise<E> {
+export function expectThrows<E extends Error, R>(fn: () => R, errorClass: ErrorClass<E>, code?: string): Thrown<E, R> {
+  return run(fn, errorClass, code) as Thrown<E, R>;
+}
+
+function run<E extends Error>(fn: () => unknown, errorClass: ErrorClass<E>, code: string | undefined): E | Promise<E> {
   let result: unknown;
   try {
     result = fn();
