@@ -7,7 +7,7 @@ import type { BreakerState, DatabaseHandle, LedgerReaderOptions, LedgerUnavailab
 import { silentLogger } from '../src/observability/logger.js';
 import { createTestPool, demo, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor } from './support/index.js';
 
-const BUDI_CARD = demo.approvedCard;
+const CARD = demo.approvedCard;
 const log = silentLogger();
 
 describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
@@ -51,29 +51,29 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
 
   it('fails a lookup that misses its budget with reason timeout, and discards the stuck connection', async () => {
     const ledger = reader({ timeoutMs: 100, volumeThreshold: 100 });
-    await ledger.lookupByCard(BUDI_CARD); // warm: connection open, statement prepared
+    await ledger.lookupByCard(CARD); // warm: connection open, statement prepared
     await withLedgerLocked(async () => {
       const started = Date.now();
-      await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'timeout');
+      await expectUnavailable(ledger.lookupByCard(CARD), 'timeout');
       expect(Date.now() - started).to.be.within(90, 1000); // generous: 2 shared cores
 
       await sleep(50); // pg's own query_timeout fires just after the breaker's
       expect(pool.totalCount, 'connections still busy with abandoned queries').to.equal(0);
-      await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'timeout');
+      await expectUnavailable(ledger.lookupByCard(CARD), 'timeout');
     });
     // The next lookup opens a new connection while the blocked backends finish: allow a retry or two.
-    expect(await eventually(() => ledger.lookupByCard(BUDI_CARD))).to.include({ kind: 'found' });
+    expect(await eventually(() => ledger.lookupByCard(CARD))).to.include({ kind: 'found' });
     expect(ledger.state).to.equal('closed');
   });
 
   it('holds at most maxConcurrentQueries connections when the database stalls, and keeps each lookup\'s own budget', async () => {
     const ledger = reader({ timeoutMs: 300, maxConcurrentQueries: 1, volumeThreshold: 100 });
-    await ledger.lookupByCard(BUDI_CARD);
+    await ledger.lookupByCard(CARD);
     await withLedgerLocked(async () => {
-      const first = timed(ledger.lookupByCard(BUDI_CARD));
+      const first = timed(ledger.lookupByCard(CARD));
       await sleep(150);
       // Queued behind the stuck query; sent when it gives up, with what is left of its own 300 ms.
-      const second = timed(ledger.lookupByCard(BUDI_CARD));
+      const second = timed(ledger.lookupByCard(CARD));
       const third = timed(ledger.lookupByAccount(demo.account));
       await sleep(50);
       expect(pool.totalCount).to.be.at.most(1);
@@ -90,13 +90,13 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     const transitions: BreakerState[] = [];
     ledger.onStateChange((state) => transitions.push(state));
     await withLedgerLocked(async () => {
-      for (let i = 0; i < 3; i++) await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'timeout');
+      for (let i = 0; i < 3; i++) await expectUnavailable(ledger.lookupByCard(CARD), 'timeout');
       expect(ledger.state).to.equal('open');
 
       let checkouts = 0;
       pool.on('acquire', () => checkouts++);
       const started = process.hrtime.bigint();
-      await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'breaker-open');
+      await expectUnavailable(ledger.lookupByCard(CARD), 'breaker-open');
       expect(Number(process.hrtime.bigint() - started) / 1e6).to.be.below(20);
       expect(checkouts).to.equal(0);
     });
@@ -104,7 +104,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
     expect(ledger.state).to.equal('half-open');
     // The trial lookup may itself miss the 80 ms budget on a loaded runner (new connection): then the
     // breaker re-opens and tries again after resetTimeout, which is the behaviour under test too.
-    expect(await eventually(() => ledger.lookupByCard(BUDI_CARD))).to.include({ kind: 'found', kpj: demo.approved.kpj });
+    expect(await eventually(() => ledger.lookupByCard(CARD))).to.include({ kind: 'found', kpj: demo.approved.kpj });
     expect(ledger.state).to.equal('closed');
     expect(transitions.slice(0, 2)).to.deep.equal(['open', 'half-open']);
     expect(transitions.at(-1)).to.equal('closed');
@@ -121,20 +121,20 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
       ran = true;
     }), Error, 'EOPENBREAKER');
     expect(ran).to.equal(false);
-    await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'breaker-open');
+    await expectUnavailable(ledger.lookupByCard(CARD), 'breaker-open');
   });
 
   it('fails fast while the server is stopped and recovers, same reader, once it is back', async function () {
     if (!db.embedded) this.skip(); // DATABASE_URL: we cannot stop someone else's server
     const ledger = reader({ timeoutMs: 250, volumeThreshold: 2, resetTimeoutMs: 300 });
-    expect(await ledger.lookupByCard(BUDI_CARD)).to.include({ kind: 'found' });
+    expect(await ledger.lookupByCard(CARD)).to.include({ kind: 'found' });
 
     await db.pauseServer();
     try {
       const reasons: LedgerUnavailableReason[] = [];
       for (let i = 0; i < 4; i++) {
         const started = Date.now();
-        const error = await expectThrows(() => ledger.lookupByCard(BUDI_CARD), LedgerUnavailableError, 'LEDGER_UNAVAILABLE');
+        const error = await expectThrows(() => ledger.lookupByCard(CARD), LedgerUnavailableError, 'LEDGER_UNAVAILABLE');
         expect(Date.now() - started).to.be.below(400); // the 250 ms budget, plus slack for 2 shared cores
         reasons.push(error.reason);
       }
@@ -146,7 +146,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
       await db.resumeServer();
     }
 
-    const result = await eventually(() => ledger.lookupByCard(BUDI_CARD));
+    const result = await eventually(() => ledger.lookupByCard(CARD));
     expect(result).to.include({ kind: 'found', kpj: demo.approved.kpj, balanceSen: demo.approved.balanceSen });
     expect(ledger.state).to.equal('closed');
     // The shared pool recovers too: later test files use it.
@@ -163,7 +163,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
   it('refuses lookups once closed', async () => {
     const ledger = reader();
     await ledger.close();
-    await expectUnavailable(ledger.lookupByCard(BUDI_CARD), 'breaker-open');
+    await expectUnavailable(ledger.lookupByCard(CARD), 'breaker-open');
   });
 
   /** Holds an ACCESS EXCLUSIVE lock on participant: every lookup blocks until `body` is done. */

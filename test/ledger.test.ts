@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import {
-  DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEV_CARD_KEY, LedgerReader, assertCardKey, cardHash, isDevCardKey,
+  DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEV_CARD_KEY, LedgerReader, assertCardKey, cardHash, isDevCardKey,
   lastFour, loadMigrations, migrate, seedDemoData,
 } from '../src/ledger/index.js';
 import type { DatabaseHandle } from '../src/ledger/index.js';
@@ -152,7 +152,7 @@ describe('ledger: PostgreSQL', function () {
          WHERE p.kpj_number = ANY($1)`, [DEMO_PARTICIPANTS.map((p) => p.kpj)]);
       for (const participant of DEMO_PARTICIPANTS) {
         const row = rows.find((r) => r.kpj_number === participant.kpj);
-        expect(row).to.deep.equal({ kpj_number: participant.kpj, balance_sen: participant.balanceSen, as_of: '2026-10-31' });
+        expect(row).to.deep.equal({ kpj_number: participant.kpj, balance_sen: participant.balanceSen, as_of: DEMO_AS_OF });
       }
     });
 
