@@ -99,7 +99,8 @@ describe('switch: dial-out to a bank that expects the switch to connect', functi
       await bank.ask(balanceInquiry({ stan: uniqueStan(), acquirerId: '99821', terminalId: 'DIALATM1', pan: demo.approvedCard }));
       await sleep(40);
     }
-    expect(bank.echoes - busy, 'echo tests while inquiries flowed').to.equal(0);
+    // Sending on every tick would be 5 or more; one is allowed for a tick that a starved runner delays by 200 ms.
+    expect(bank.echoes - busy, 'echo tests while inquiries flowed').to.be.at.most(1);
     await waitFor(() => bank.echoes >= busy + 2, { what: 'two echo tests once the line is idle again', timeoutMs: 5_000 });
   });
 
