@@ -5,10 +5,10 @@ import type { Pool, PoolClient } from 'pg';
 import {
   DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEV_CARD_KEY, LedgerReader, assertCardKey, cardHash, isDevCardKey,
   lastFour, loadMigrations, migrate, seedDemoData,
-} from '../src/ledger/index.js';
-import type { DatabaseHandle } from '../src/ledger/index.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { demo, expectThrows, getTestDatabase, TEST_CARD_KEY } from './support/index.js';
+} from '../../src/ledger/index.js';
+import type { DatabaseHandle } from '../../src/ledger/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { demo, expectThrows, getTestDatabase, TEST_CARD_KEY } from '../support/index.js';
 
 const log = silentLogger();
 

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool } from 'pg';
-import { decideDeployment } from '../src/ledger/database.js';
-import { markReal, migrate, readDeployment, seedDemoData } from '../src/ledger/index.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { getTestDatabase, TEST_CARD_KEY } from './support/index.js';
+import { decideDeployment } from '../../src/ledger/database.js';
+import { markReal, migrate, readDeployment, seedDemoData } from '../../src/ledger/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { getTestDatabase, TEST_CARD_KEY } from '../support/index.js';
 
 const log = silentLogger();
 

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { IsoMessage, Packager, compileProfile, loadProfile } from '../src/iso8583/index.js';
+import { IsoMessage, Packager, compileProfile, loadProfile } from '../../src/iso8583/index.js';
 import {
   MacError, MacKey, macFieldOf, macWireBytes, signMessage, verifyMessage, x919Mac,
-} from '../src/security/index.js';
+} from '../../src/security/index.js';
 import {
   INQUIRY_0200, INQUIRY_0200_BY_ACCOUNT, INQUIRY_0210, REVERSAL_0420, SIGN_ON_0800, SIGN_ON_0810, type GoldenMessage,
-} from './fixtures/contract-messages.js';
-import { demo, messageOf as anyMessageOf } from './support/index.js';
+} from '../fixtures/contract-messages.js';
+import { demo, messageOf as anyMessageOf } from '../support/index.js';
 
 const KEY = new MacKey('0123456789ABCDEFFEDCBA9876543210', '08D7B4');
 const OTHER_KEY = new MacKey('404142434445464748494A4B4C4D4E4F', '8BAF47');

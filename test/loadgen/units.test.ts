@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { Packager, loadProfile } from '../src/iso8583/index.js';
-import { LatencyHistogram } from '../src/loadgen/histogram.js';
-import { InFlightRequests, Taken } from '../src/loadgen/in-flight-requests.js';
-import { RunStats } from '../src/loadgen/stats.js';
-import { InquiryTemplate, requestTime } from '../src/loadgen/inquiry-template.js';
-import { demo } from './support/index.js';
+import { Packager, loadProfile } from '../../src/iso8583/index.js';
+import { LatencyHistogram } from '../../src/loadgen/histogram.js';
+import { InFlightRequests, Taken } from '../../src/loadgen/in-flight-requests.js';
+import { RunStats } from '../../src/loadgen/stats.js';
+import { InquiryTemplate, requestTime } from '../../src/loadgen/inquiry-template.js';
+import { demo } from '../support/index.js';
 
 describe('load generator parts', () => {
   describe('LatencyHistogram', () => {

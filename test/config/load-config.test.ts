@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
-import { expectThrows } from './support/index.js';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { expectThrows } from '../support/index.js';
 
 describe('config', () => {
   let dir: string;

@@ -11,8 +11,8 @@ import {
   type Framing,
   type FramingName,
   type ReplyContext,
-} from '../src/transport/index.js';
-import { expectThrows } from './support/index.js';
+} from '../../src/transport/index.js';
+import { expectThrows } from '../support/index.js';
 
 interface Received {
   body: Buffer;

@@ -2,19 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { silentLogger } from '../src/observability/logger.js';
-import { JournalError } from '../src/journal/errors.js';
-import { JournalWriter } from '../src/journal/journal-writer.js';
-import type { JournalEntry } from '../src/journal/journal-entry.js';
-import { requestDigest } from '../src/journal/request-digest.js';
-import type { SqlClient } from '../src/journal/sql-client.js';
-import { originalKeyOf } from '../src/journal/transaction-key.js';
-import type { StoredResponse, TransactionKey } from '../src/journal/transaction-key.js';
-import { TransactionKeyStore } from '../src/journal/transaction-keys.js';
-import { cardHash } from '../src/ledger/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { JournalError } from '../../src/journal/errors.js';
+import { JournalWriter } from '../../src/journal/journal-writer.js';
+import type { JournalEntry } from '../../src/journal/journal-entry.js';
+import { requestDigest } from '../../src/journal/request-digest.js';
+import type { SqlClient } from '../../src/journal/sql-client.js';
+import { originalKeyOf } from '../../src/journal/transaction-key.js';
+import type { StoredResponse, TransactionKey } from '../../src/journal/transaction-key.js';
+import { TransactionKeyStore } from '../../src/journal/transaction-keys.js';
+import { cardHash } from '../../src/ledger/index.js';
 import {
   createTestPool, demo, DEMO_CARDS, expectedAdditionalAmounts, expectedParticipantData, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor,
-} from './support/index.js';
+} from '../support/index.js';
 
 const DIGEST_KEY = Buffer.alloc(32, 0x5a);
 const TEST_PANS = DEMO_CARDS;

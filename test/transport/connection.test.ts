@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../src/observability/logger.js';
-import { startListener, type CloseInfo, type Connection, type Listener, type ListenerOptions, type MessageHandler } from '../src/transport/index.js';
-import { binary2, sleep, TestPeer, waitFor } from './support/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startListener, type CloseInfo, type Connection, type Listener, type ListenerOptions, type MessageHandler } from '../../src/transport/index.js';
+import { binary2, sleep, TestPeer, waitFor } from '../support/index.js';
 
 /** A listener whose connections all use `handler`; records connections and how they closed. */
 async function listen(handler: Partial<MessageHandler>, options: Partial<ListenerOptions> = {}) {

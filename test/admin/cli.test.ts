@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startAdminServer, type AdminServer } from '../src/admin/admin-server.js';
-import { ConfigError } from '../src/config/load-config.js';
-import { createLogger } from '../src/observability/logger.js';
-import { RecentStats } from '../src/observability/recent-stats.js';
-import type { ReloadResult, SwitchControl, SwitchStatus } from '../src/switch/control.js';
-import { runCli } from './support/index.js';
+import { startAdminServer, type AdminServer } from '../../src/admin/admin-server.js';
+import { ConfigError } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { RecentStats } from '../../src/observability/recent-stats.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/switch/control.js';
+import { runCli } from '../support/index.js';
 
 const STATUS: SwitchStatus = {
   instanceId: 'host-4242-abcdef',

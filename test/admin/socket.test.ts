@@ -5,14 +5,14 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'net-ipc';
-import { AdminClient } from '../src/admin/admin-client.js';
-import { startAdminServer, type AdminServer } from '../src/admin/admin-server.js';
-import { AdminCommandError, AdminNotRunningError } from '../src/admin/errors.js';
-import { ConfigError } from '../src/config/load-config.js';
-import { createLogger } from '../src/observability/logger.js';
-import { RecentStats } from '../src/observability/recent-stats.js';
-import type { ReloadResult, SwitchControl, SwitchStatus } from '../src/switch/control.js';
-import { demo, LogCapture, sleep } from './support/index.js';
+import { AdminClient } from '../../src/admin/admin-client.js';
+import { startAdminServer, type AdminServer } from '../../src/admin/admin-server.js';
+import { AdminCommandError, AdminNotRunningError } from '../../src/admin/errors.js';
+import { ConfigError } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { RecentStats } from '../../src/observability/recent-stats.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/switch/control.js';
+import { demo, LogCapture, sleep } from '../support/index.js';
 
 const PAN = demo.approvedCard;
 

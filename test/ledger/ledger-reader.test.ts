@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Pool, PoolClient } from 'pg';
-import { LedgerReader, LedgerUnavailableError } from '../src/ledger/index.js';
-import type { BreakerState, DatabaseHandle, LedgerReaderOptions, LedgerUnavailableReason } from '../src/ledger/index.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createTestPool, demo, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor } from './support/index.js';
+import { LedgerReader, LedgerUnavailableError } from '../../src/ledger/index.js';
+import type { BreakerState, DatabaseHandle, LedgerReaderOptions, LedgerUnavailableReason } from '../../src/ledger/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { createTestPool, demo, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor } from '../support/index.js';
 
 const CARD = demo.approvedCard;
 const log = silentLogger();

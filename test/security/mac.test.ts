@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
-import { createLogger } from '../src/observability/logger.js';
-import { cbcLastBlock, ecbEncryptBlock, ZERO_BLOCK } from '../src/security/des.js';
-import { MacKey, MacKeyError, keyCheckValue, x919Mac } from '../src/security/index.js';
-import { expectThrows } from './support/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { cbcLastBlock, ecbEncryptBlock, ZERO_BLOCK } from '../../src/security/des.js';
+import { MacKey, MacKeyError, keyCheckValue, x919Mac } from '../../src/security/index.js';
+import { expectThrows } from '../support/index.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');

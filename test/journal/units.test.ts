@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createLogger } from '../src/observability/logger.js';
-import { BatchQueue } from '../src/journal/batch-queue.js';
-import { JournalError } from '../src/journal/errors.js';
-import { maskPan } from '../src/iso8583/index.js';
-import { requestDigest } from '../src/journal/request-digest.js';
-import { normaliseKey, originalKeyOf, parseOriginalDataElements } from '../src/journal/transaction-key.js';
-import { expectThrows, sleep, waitFor } from './support/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { BatchQueue } from '../../src/journal/batch-queue.js';
+import { JournalError } from '../../src/journal/errors.js';
+import { maskPan } from '../../src/iso8583/index.js';
+import { requestDigest } from '../../src/journal/request-digest.js';
+import { normaliseKey, originalKeyOf, parseOriginalDataElements } from '../../src/journal/transaction-key.js';
+import { expectThrows, sleep, waitFor } from '../support/index.js';
 
 /** A logger whose JSON lines the test can read back. */
 function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
-import { AllowList, normalizeAddress, startListener, TransportConfigError, type Listener, type Refusal } from '../src/transport/index.js';
-import { binary2, TestPeer, waitFor } from './support/index.js';
+import { AllowList, normalizeAddress, startListener, TransportConfigError, type Listener, type Refusal } from '../../src/transport/index.js';
+import { binary2, TestPeer, waitFor } from '../support/index.js';
 
 describe('transport listener', () => {
   describe('AllowList', () => {

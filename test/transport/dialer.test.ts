@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
-import { fullJitterDelay, startDialer, type CloseInfo, type Dialer } from '../src/transport/index.js';
-import { binary2, sleep, TestPeer, waitFor } from './support/index.js';
+import { fullJitterDelay, startDialer, type CloseInfo, type Dialer } from '../../src/transport/index.js';
+import { binary2, sleep, TestPeer, waitFor } from '../support/index.js';
 
 /** A bank's host that expects the switch to connect to it; can be stopped and restarted on its port. */
 class BankHost {

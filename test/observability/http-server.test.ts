@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { startOpsHttpServer, type OpsHttpServer } from '../src/observability/http-server.js';
-import { createLogger } from '../src/observability/logger.js';
-import { createSwitchMetrics } from '../src/observability/metrics.js';
-import { createReadinessCheck, type ReadinessReport } from '../src/observability/readiness.js';
-import type { SwitchStatus } from '../src/switch/control.js';
-import { demo, LogCapture } from './support/index.js';
+import { startOpsHttpServer, type OpsHttpServer } from '../../src/observability/http-server.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createSwitchMetrics } from '../../src/observability/metrics.js';
+import { createReadinessCheck, type ReadinessReport } from '../../src/observability/readiness.js';
+import type { SwitchStatus } from '../../src/switch/control.js';
+import { demo, LogCapture } from '../support/index.js';
 
 const PAN = demo.approvedCard;
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import tls from 'node:tls';
-import { startDialer, startListener, TransportConfigError, type Listener, type Refusal, type ServerTlsOptions } from '../src/transport/index.js';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type PemKeyPair } from '../src/transport/tls/dev-certificates.js';
-import { binary2, TestPeer, waitFor } from './support/index.js';
+import { startDialer, startListener, TransportConfigError, type Listener, type Refusal, type ServerTlsOptions } from '../../src/transport/index.js';
+import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type PemKeyPair } from '../../src/transport/tls/dev-certificates.js';
+import { binary2, TestPeer, waitFor } from '../support/index.js';
 
 const PARTNER = '99901';
 const DAY = 86_400_000;

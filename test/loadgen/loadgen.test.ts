@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { hasErrors, runLoad, startEchoServer, type EchoFaults, type LoadReport } from '../src/loadgen/index.js';
-import { demo, runCli, startTestSwitch, type CliResult, type TestSwitch } from './support/index.js';
+import { hasErrors, runLoad, startEchoServer, type EchoFaults, type LoadReport } from '../../src/loadgen/index.js';
+import { demo, runCli, startTestSwitch, type CliResult, type TestSwitch } from '../support/index.js';
 
 
 /** `jht-switch load ...` as a process: the real executable. */
