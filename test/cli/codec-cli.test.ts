@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { INQUIRY_0200, SIGN_ON_0800 } from '../fixtures/contract-messages.js';
-import { runCli } from '../support/run-cli.js';
+import { runCli } from '../support/index.js';
 
 const hexOf = (ascii: string): string => Buffer.from(ascii, 'latin1').toString('hex');
 const framedHexOf = (ascii: string): string => {

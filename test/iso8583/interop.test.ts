@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import Iso8583 from 'iso_8583';
 import type { IsoMessage} from '../../src/iso8583/index.js';
 import { compileProfile, Packager, loadProfile } from '../../src/iso8583/index.js';
-import { messageOf, PLAIN_TEXT } from '../support/message-arbitraries.js';
+import { messageOf, PLAIN_TEXT } from '../support/index.js';
 import asciiProfileJson from '../../specs/profiles/iso87-ascii.json' with { type: 'json' };
 
 /**

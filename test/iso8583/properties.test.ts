@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Iso8583DecodeError, Packager, loadProfile } from '../../src/iso8583/index.js';
 import { CONTRACT_MESSAGES } from '../fixtures/contract-messages.js';
-import { messageOf } from '../support/message-arbitraries.js';
+import { messageOf } from '../support/index.js';
 
 for (const name of ['iso87-ascii', 'iso87-binary']) {
   describe(`codec: properties (${name})`, () => {

@@ -3,29 +3,13 @@ import {
   compileProfile, Iso8583DecodeError, Iso8583EncodeError, IsoMessage, Packager, ProfileError, loadProfile,
 } from '../../src/iso8583/index.js';
 import { INQUIRY_0200, INQUIRY_0210 } from '../fixtures/contract-messages.js';
+import { expectThrows } from '../support/index.js';
 
 const ascii = new Packager(loadProfile('iso87-ascii'));
 const wire = (text: string): Buffer => Buffer.from(text, 'latin1');
 
-function decodeError(packager: Packager, bytes: Buffer): Iso8583DecodeError {
-  try {
-    packager.unpack(bytes);
-  } catch (error) {
-    expect(error).to.be.instanceOf(Iso8583DecodeError);
-    return error as Iso8583DecodeError;
-  }
-  throw new Error('expected a decode error');
-}
-
-function encodeError(message: IsoMessage): Iso8583EncodeError {
-  try {
-    ascii.pack(message);
-  } catch (error) {
-    expect(error).to.be.instanceOf(Iso8583EncodeError);
-    return error as Iso8583EncodeError;
-  }
-  throw new Error('expected an encode error');
-}
+const decodeError = (packager: Packager, bytes: Buffer): Iso8583DecodeError => expectThrows(() => packager.unpack(bytes), Iso8583DecodeError);
+const encodeError = (message: IsoMessage): Iso8583EncodeError => expectThrows(() => ascii.pack(message), Iso8583EncodeError);
 
 // Offsets in INQUIRY_0200.ascii: MTI 0-3, bitmap 4-19, field 2 prefix at 20, data 22-37, field 3 at 38,
 // field 4 at 44, field 7 at 56.
@@ -120,15 +104,7 @@ describe('codec: profiles are validated when loaded', () => {
     name: 'p', description: 'test', mti: 'ascii', bitmap: 'hex',
     defaults: { numeric: 'ascii', track: 'ascii', binary: 'hex', prefix: 'ascii' },
   };
-  const bad = (fields: unknown): ProfileError => {
-    try {
-      compileProfile({ ...base, fields });
-    } catch (error) {
-      expect(error).to.be.instanceOf(ProfileError);
-      return error as ProfileError;
-    }
-    throw new Error('expected a profile error');
-  };
+  const bad = (fields: unknown): ProfileError => expectThrows(() => compileProfile({ ...base, fields }), ProfileError);
 
   it('names the profile and the path of the problem', () => {
     expect(bad({ '2': { name: 'PAN', type: 'q', length: 19 } }).message).to.match(/^profile p: fields\.2\.type/);

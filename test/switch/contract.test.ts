@@ -3,21 +3,16 @@ import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js
 import type { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
 import { cardHash, lastFour } from '../../src/ledger/index.js';
-import { getTestDatabase, TEST_CARD_KEY } from '../support/database.js';
-import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
-
-const BUDI_CARD = '6040990000000001';
-const SITI_CARD = '6040990000000019';
-const AGUS_CARD = '6040990000000027';
-const UNLINKED_CARD = '6040990000000092';
-const BUDI_ACCOUNT = '1234567890';
+import {
+  demo, expectedAdditionalAmounts, expectedParticipantData, getTestDatabase, startTestSwitch, TEST_CARD_KEY, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
 function inquiry(fields: { pan?: string; account?: string; acquirer?: string; processingCode?: string } = {}): IsoMessage {
   return balanceInquiry({
     stan: uniqueStan(),
     acquirerId: fields.acquirer ?? '99901',
     terminalId: 'ATM00001',
-    pan: 'account' in fields && !('pan' in fields) ? undefined : (fields.pan ?? BUDI_CARD),
+    pan: 'account' in fields && !('pan' in fields) ? undefined : (fields.pan ?? demo.approvedCard),
     account: fields.account,
     ...(fields.processingCode ? { processingCode: fields.processingCode } : {}),
   });
@@ -61,23 +56,24 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
       expect(answer.mti).to.equal('0210');
       for (const field of echoed) expect(answer.get(field), `field ${field}`).to.equal(request.get(field));
       expect(answer.get(39)).to.equal('00');
-      expect(answer.get(54)).to.equal('0001360C001525000000' + '0002360C001525000000');
-      expect(answer.get(48)).to.equal('12000000001' + 'BUDI SANTOSO'.padEnd(30) + '20261031');
+      expect(answer.get(54)).to.equal(expectedAdditionalAmounts(demo.approved));
+      expect(answer.get(48)).to.equal(expectedParticipantData(demo.approved));
       expect(answer.fieldNumbers()).to.deep.equal([2, 3, 4, 7, 11, 12, 13, 32, 33, 37, 39, 41, 48, 49, 54]);
     });
 
     it('approved by account (field 102), echoed', async () => {
-      const answer = await atm.request(inquiry({ account: BUDI_ACCOUNT }));
+      const answer = await atm.request(inquiry({ account: demo.account }));
       expect(answer.get(39)).to.equal('00');
-      expect(answer.get(102)).to.equal(BUDI_ACCOUNT);
+      expect(answer.get(102)).to.equal(demo.account);
       expect(answer.has(2)).to.equal(false);
-      expect(answer.get(48)!.slice(0, 11)).to.equal('12000000001');
+      expect(answer.get(48)).to.equal(expectedParticipantData(demo.approved));
     });
 
     it('approved with sen: 87,654,321.50 IDR is 8765432150 sen', async () => {
-      const answer = await atm.request(inquiry({ pan: SITI_CARD }));
-      expect(answer.get(54)).to.equal('0001360C008765432150' + '0002360C008765432150');
-      expect(answer.get(48)).to.equal('12000000002' + 'SITI RAHAYU'.padEnd(30) + '20261031');
+      const answer = await atm.request(inquiry({ pan: demo.secondCard }));
+      expect(demo.second.balanceSen % 100n, 'the second participant\'s balance has sen').to.not.equal(0n);
+      expect(answer.get(54)).to.equal(expectedAdditionalAmounts(demo.second));
+      expect(answer.get(48)).to.equal(expectedParticipantData(demo.second));
     });
 
     it('0100 is answered by 0110', async () => {
@@ -107,7 +103,7 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
     });
 
     it('14: no participant linked to the card', async () => {
-      expect((await atm.request(inquiry({ pan: UNLINKED_CARD }))).get(39)).to.equal('14');
+      expect((await atm.request(inquiry({ pan: demo.unlinkedCard }))).get(39)).to.equal('14');
       expect((await atm.request(inquiry({ account: '9999999999' }))).get(39)).to.equal('14');
     });
 
@@ -134,12 +130,12 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
       const answer = await atm.requestRaw(wire, request);
       // Fields 2 to 12 came before the bad byte; 41 came after it and cannot be echoed.
       expect(answer.toJSON().fields).to.deep.equal({
-        '2': BUDI_CARD, '3': '310000', '7': request.get(7), '11': request.get(11), '12': request.get(12), '39': '30',
+        '2': demo.approvedCard, '3': '310000', '7': request.get(7), '11': request.get(11), '12': request.get(12), '39': '30',
       });
     });
 
     it('57: membership blocked', async () => {
-      expect((await atm.request(inquiry({ pan: AGUS_CARD }))).get(39)).to.equal('57');
+      expect((await atm.request(inquiry({ pan: demo.blockedCard }))).get(39)).to.equal('57');
     });
 
     it('58: an acquirer that is not the partner bound to the connection', async () => {
@@ -158,7 +154,7 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
 
   describe('retransmissions and duplicates', () => {
     it('a byte-identical retransmission gets the original answer and is journaled as such', async () => {
-      const request = inquiry({ pan: SITI_CARD });
+      const request = inquiry({ pan: demo.secondCard });
       const first = await atm.request(request);
       const again = await atm.request(request);
       expect(again.toJSON()).to.deep.equal(first.toJSON());
@@ -174,7 +170,7 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
     it('94: the same 32 + 11 + 7 + 41 with other content', async () => {
       const request = inquiry();
       expect((await atm.request(request)).get(39)).to.equal('00');
-      const other = request.clone().set(2, SITI_CARD);
+      const other = request.clone().set(2, demo.secondCard);
       const answer = await atm.request(other);
       expect([answer.get(39), answer.has(54)]).to.deep.equal(['94', false]);
     });

@@ -6,7 +6,9 @@ import { balanceInquiry } from '../../src/client/atm-messages.js';
 import { IsoMessage, Packager, loadProfile } from '../../src/iso8583/index.js';
 import { createFraming, startListener, type Connection, type Listener, type ServerTlsOptions } from '../../src/transport/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
-import { startTestSwitch, type TestSwitch } from '../support/switch-harness.js';
+import {
+  demo, expectedParticipantData, sleep, startTestSwitch, uniqueStan, waitFor, type TestSwitch,
+} from '../support/index.js';
 
 const packager = new Packager(loadProfile('iso87-binary'));
 
@@ -57,14 +59,6 @@ class BankHost {
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('switch: dial-out to a bank that expects the switch to connect', function () {
   this.timeout(60_000);
   let bank: BankHost;
@@ -88,26 +82,37 @@ describe('switch: dial-out to a bank that expects the switch to connect', functi
   });
 
   it('connects, signs on, and answers the bank\'s inquiries on that connection', async () => {
-    await until(() => bank.signOns === 1);
-    await until(() => sw.running.network.status().find((p) => p.id === 'bank-dial')!.sessions[0]?.signedOn === true);
-    const answer = await bank.ask(balanceInquiry({ stan: '000777', acquirerId: '99821', terminalId: 'DIALATM1', pan: '6040990000000001' }));
-    expect([answer.mti, answer.get(39), answer.get(48)!.slice(0, 11)]).to.deep.equal(['0210', '00', '12000000001']);
+    await waitFor(() => bank.signOns === 1, { what: 'the sign-on', timeoutMs: 10_000 });
+    await waitFor(() => sw.running.network.status().find((p) => p.id === 'bank-dial')!.sessions[0]?.signedOn === true,
+      { what: 'the session to be signed on', timeoutMs: 10_000 });
+    const answer = await bank.ask(balanceInquiry({ stan: '000777', acquirerId: '99821', terminalId: 'DIALATM1', pan: demo.approvedCard }));
+    expect([answer.mti, answer.get(39), answer.get(48)]).to.deep.equal(['0210', '00', expectedParticipantData(demo.approved)]);
   });
 
-  it('sends echo tests while the line is idle', async () => {
-    const before = bank.echoes;
-    await until(() => bank.echoes >= before + 2, 5_000);
+  it('sends echo tests while the line is idle, and none while traffic flows', async () => {
+    // Start just after an echo: the line has been idle, the next echo is a full interval (200 ms) away.
+    const idle = bank.echoes;
+    await waitFor(() => bank.echoes > idle, { what: 'an echo test on the idle line', timeoutMs: 5_000 });
+    const busy = bank.echoes;
+    // Busy for five echo intervals: an inquiry every 40 ms.
+    for (let i = 0; i < 25; i++) {
+      await bank.ask(balanceInquiry({ stan: uniqueStan(), acquirerId: '99821', terminalId: 'DIALATM1', pan: demo.approvedCard }));
+      await sleep(40);
+    }
+    // Sending on every tick would be 5 or more; one is allowed for a tick that a starved runner delays by 200 ms.
+    expect(bank.echoes - busy, 'echo tests while inquiries flowed').to.be.at.most(1);
+    await waitFor(() => bank.echoes >= busy + 2, { what: 'two echo tests once the line is idle again', timeoutMs: 5_000 });
   });
 
   it('comes back and signs on again each time the bank restarts (twice)', async () => {
     for (let restart = 1; restart <= 2; restart++) {
       const signOns = bank.signOns;
       await bank.stop();
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
       await bank.start();
-      await until(() => bank.signOns === signOns + 1);
+      await waitFor(() => bank.signOns === signOns + 1, { what: `the sign-on after restart ${restart}`, timeoutMs: 10_000 });
     }
-    const answer = await bank.ask(balanceInquiry({ stan: '000778', acquirerId: '99821', terminalId: 'DIALATM1', pan: '6040990000000019' }));
+    const answer = await bank.ask(balanceInquiry({ stan: '000778', acquirerId: '99821', terminalId: 'DIALATM1', pan: demo.secondCard }));
     expect(answer.get(39)).to.equal('00');
   });
 });
@@ -155,10 +160,10 @@ describe('switch: dial-out over mutual TLS', function () {
     await bank.start();
     const sw = await dialingSwitch(bank);
     try {
-      await until(() => bank.signOns === 1);
+      await waitFor(() => bank.signOns === 1, { what: 'the sign-on over TLS', timeoutMs: 10_000 });
       expect(bank.connection!.peer.tlsSubject).to.equal('jht-switch');
-      const answer = await bank.ask(balanceInquiry({ stan: '000779', acquirerId: '99822', terminalId: 'DIALTLS1', pan: '6040990000000001' }));
-      expect([answer.mti, answer.get(39), answer.get(48)!.slice(0, 11)]).to.deep.equal(['0210', '00', '12000000001']);
+      const answer = await bank.ask(balanceInquiry({ stan: '000779', acquirerId: '99822', terminalId: 'DIALTLS1', pan: demo.approvedCard }));
+      expect([answer.mti, answer.get(39), answer.get(48)]).to.deep.equal(['0210', '00', expectedParticipantData(demo.approved)]);
     } finally {
       await sw.stop();
       await bank.stop();
@@ -170,7 +175,7 @@ describe('switch: dial-out over mutual TLS', function () {
     await impostor.start();
     const sw = await dialingSwitch(impostor);
     try {
-      await new Promise((r) => setTimeout(r, 1_500)); // several reconnection attempts
+      await sleep(1_500); // several reconnection attempts
       expect(impostor.signOns).to.equal(0);
       expect(sw.running.network.status().find((p) => p.id === 'bank-dial-tls')!.sessions).to.deep.equal([]);
     } finally {

@@ -5,8 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort } from '../support/database.js';
-import { runCli } from '../support/run-cli.js';
+import { demo, freePort, runCli, waitFor } from '../support/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/jht-switch.js', import.meta.url));
 
@@ -32,11 +31,10 @@ describe('switch: first run in a fresh directory, embedded PostgreSQL', function
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));
       child.stderr.on('data', (c: Buffer) => (output += c.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      const deadline = Date.now() + 90_000;
-      while (!output.includes('Stop with Ctrl-C')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the switch did not start:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(() => {
+        if (child.exitCode !== null) throw new Error(`the switch exited with ${child.exitCode}:\n${output}`);
+        return output.includes('Stop with Ctrl-C');
+      }, { what: () => `the switch to start:\n${output}`, timeoutMs: 90_000, intervalMs: 100 });
       // The switch serves as its own login, a member of jht_switch; the superuser only migrated and seeded.
       const superuser = new pg.Client({
         host: '127.0.0.1', port: embeddedPort, user: 'postgres', database: 'jht_switch',
@@ -51,8 +49,10 @@ describe('switch: first run in a fresh directory, embedded PostgreSQL', function
       } finally {
         await superuser.end();
       }
-      const atm = await runCli(['atm', '--port', String(port), '--pan', '6040990000000001']);
-      expect(atm.stdout, atm.stderr).to.include('Rp 15.250.000,00');
+      const atm = await runCli(['atm', '--port', String(port), '--pan', demo.approvedCard]);
+      // The balance as an Indonesian reads it (Rp 15.250.000,00), spelled by ICU rather than by the code under test.
+      const sen = demo.approved.balanceSen;
+      expect(atm.stdout, atm.stderr).to.include(`Rp ${(sen / 100n).toLocaleString('id-ID')},${String(sen % 100n).padStart(2, '0')}`);
       const status = await runCli(['status', '--socket', path.join(dir, '.data/jht-switch.sock')]);
       expect(status.status, status.stderr).to.equal(0);
       child.kill('SIGINT');

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { balanceInquiry } from '../../src/client/atm-messages.js';
 import type { IsoClient } from '../../src/client/iso-client.js';
-import { getTestDatabase } from '../support/database.js';
-import { startTestSwitch, type TestSwitch } from '../support/switch-harness.js';
+import { demo, getTestDatabase, sleep, startTestSwitch, waitFor, type TestSwitch } from '../support/index.js';
 
 const BUDGET_MS = 250;
 
@@ -14,7 +13,7 @@ interface Answer {
 
 async function ask(atm: IsoClient): Promise<Answer> {
   const started = performance.now();
-  const answer = await atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATM00009', pan: '6040990000000001' }));
+  const answer = await atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATM00009', pan: demo.approvedCard }));
   return { code: answer.get(39)!, ms: performance.now() - started, at: Date.now() };
 }
 
@@ -36,22 +35,24 @@ describe('switch: the ledger stopped mid-traffic', function () {
     const traffic = (async () => {
       while (running) {
         answers.push(await ask(atm));
-        await new Promise((r) => setTimeout(r, 10));
+        await sleep(10);
       }
     })();
 
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(answers.length, 'traffic before the outage').to.be.greaterThan(3);
     const pausingAt = Date.now();
     await db.pauseServer();
     const downAt = Date.now();
-    await new Promise((r) => setTimeout(r, 1_500));
+    await sleep(1_500);
     await db.resumeServer();
     const upAt = Date.now();
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && !answers.some((a) => a.at > upAt && a.code === '00')) await new Promise((r) => setTimeout(r, 50));
-    running = false;
-    await traffic;
+    try {
+      await waitFor(() => answers.some((a) => a.at > upAt && a.code === '00'), { what: 'an approval once the ledger is back', timeoutMs: 15_000, intervalMs: 50 });
+    } finally {
+      running = false;
+      await traffic;
+    }
 
     const before = answers.filter((a) => a.at < pausingAt);
     const during = answers.filter((a) => a.at > downAt + 50 && a.at < upAt);

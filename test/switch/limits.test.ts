@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { balanceInquiry } from '../../src/client/atm-messages.js';
 import type { IsoClient } from '../../src/client/iso-client.js';
-import { getTestDatabase } from '../support/database.js';
-import { startTestSwitch, type TestSwitch } from '../support/switch-harness.js';
+import { demo, getTestDatabase, sleep, startTestSwitch, type TestSwitch } from '../support/index.js';
 
 function ask(atm: IsoClient): Promise<string> {
-  return atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATMLIMIT', pan: '6040990000000001' }))
+  return atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATMLIMIT', pan: demo.approvedCard }))
     .then((answer) => answer.get(39)!);
 }
 
@@ -24,7 +23,7 @@ describe('switch: partner limits answer 97 at once, never queue', function () {
     const approved = codes.filter((c) => c === '00').length;
     expect(approved).to.be.within(9, 12);
     expect(codes.filter((c) => c === '97').length).to.equal(30 - approved);
-    await new Promise((r) => setTimeout(r, 1_100));
+    await sleep(1_100);
     expect(await ask(atm)).to.equal('00');
   });
 
@@ -40,7 +39,7 @@ describe('switch: partner limits answer 97 at once, never queue', function () {
       await lock.query('BEGIN');
       await lock.query('LOCK TABLE jht_balance IN ACCESS EXCLUSIVE MODE');
       const held = [ask(atm), ask(atm), ask(atm)];
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       const started = performance.now();
       const over = await Promise.all([ask(atm), ask(atm)]);
       expect(over).to.deep.equal(['97', '97']);

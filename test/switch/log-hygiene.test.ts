@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import type { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
-import { getTestDatabase } from '../support/database.js';
-import { RawPeer } from '../support/raw-peer.js';
-import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
+import {
+  demo, DEMO_CARDS, getTestDatabase, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
-const CARDS = ['6040990000000001', '6040990000000019', '6040990000000027', '6040990000000092'];
-const TRACK2 = '6040990000000001=29121011234567890';
+const CARDS = DEMO_CARDS;
+const TRACK2 = `${demo.approvedCard}=29121011234567890`;
 const PIN_BLOCK = '0412AC89ABCDEF67';
 
 function luhnValid(digits: string): boolean {
@@ -76,11 +76,11 @@ describe('switch: no card data in logs, errors or the journal', function () {
     const unsigned = await sw.client({ signOn: false });
     await unsigned.request(inquiry()); // 58, not signed on
     await unsigned.request(networkRequest(uniqueStan(), '002'));
-    const peer = await RawPeer.connect(sw.port);
-    peer.sendFrame(Buffer.from(`GARBAGE ${CARDS[0]} ${TRACK2}`, 'latin1'));
-    peer.sendFrame(Buffer.from(`0200${CARDS[0]}`, 'latin1'));
+    const peer = await TestPeer.connect(sw.port);
+    peer.send(Buffer.from(`GARBAGE ${CARDS[0]} ${TRACK2}`, 'latin1'));
+    peer.send(Buffer.from(`0200${CARDS[0]}`, 'latin1'));
     peer.write(Buffer.from([0xff, 0xff, ...Buffer.from(CARDS[0]!)])); // oversize header
-    await peer.waitFor(() => peer.closed);
+    await peer.waitClosed();
     const db = await getTestDatabase();
     if (db.embedded) {
       await db.pauseServer(); // 91 with the ledger away

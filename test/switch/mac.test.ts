@@ -3,8 +3,7 @@ import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js
 import { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
 import { MacKey, signMessage, verifyMessage } from '../../src/security/index.js';
-import { getTestDatabase } from '../support/database.js';
-import { startTestSwitch, type TestSwitch } from '../support/switch-harness.js';
+import { demo, getTestDatabase, startTestSwitch, type TestSwitch } from '../support/index.js';
 
 const KEY = '0123456789ABCDEFFEDCBA9876543210';
 const KCV = '08D7B4';
@@ -16,7 +15,7 @@ describe('switch: a partner that uses ANSI X9.19 MACs', function () {
   let client: IsoClient;
 
   const inquiry = (): IsoMessage =>
-    balanceInquiry({ stan: client.nextStan(), acquirerId: '99841', terminalId: 'ATMMAC01', pan: '6040990000000001' });
+    balanceInquiry({ stan: client.nextStan(), acquirerId: '99841', terminalId: 'ATMMAC01', pan: demo.approvedCard });
   const signed = (message: IsoMessage): Promise<IsoMessage> => client.requestRaw(signMessage(message, client.packager, key), message);
   const macOk = (answer: IsoMessage): boolean =>
     verifyMessage(client.packager.pack(answer), answer, client.packager, key) === 'ok';

@@ -9,13 +9,14 @@ import { IsoClient } from '../../src/client/iso-client.js';
 import type { PartnerConfig, SwitchConfigInput } from '../../src/config/schema.js';
 import { Packager, loadProfile } from '../../src/iso8583/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
-import { RawPeer } from '../support/raw-peer.js';
-import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
+import {
+  demo, expectedAdditionalAmounts, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
 type PartnerInput = NonNullable<SwitchConfigInput['partners']>[number];
 const DEMO: PartnerInput = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] };
 
-function inquiryFor(client: IsoClient, acquirerId: string, pan = '6040990000000001') {
+function inquiryFor(client: IsoClient, acquirerId: string, pan = demo.approvedCard) {
   return balanceInquiry({ stan: client.nextStan(), acquirerId, terminalId: 'ATMBANKB', pan });
 }
 
@@ -59,8 +60,8 @@ describe('switch: partner banks, each with its own framing and profile', functio
       });
       try {
         await signOn(client);
-        const answer = await client.request(inquiryFor(client, `9980${i}`, '6040990000000019'));
-        expect([answer.mti, answer.get(39), answer.get(54)]).to.deep.equal(['0210', '00', '0001360C008765432150' + '0002360C008765432150']);
+        const answer = await client.request(inquiryFor(client, `9980${i}`, demo.secondCard));
+        expect([answer.mti, answer.get(39), answer.get(54)]).to.deep.equal(['0210', '00', expectedAdditionalAmounts(demo.second)]);
       } finally {
         await client.close();
       }
@@ -69,14 +70,14 @@ describe('switch: partner banks, each with its own framing and profile', functio
 
   it('answers a TPDU frame with source and destination swapped', async () => {
     const i = variants.findIndex((v) => v.framing.type === 'binary-2-tpdu');
-    const peer = await RawPeer.connect(portOf(sw, `bank-${i}`));
+    const peer = await TestPeer.connect(portOf(sw, `bank-${i}`));
     const packager = new Packager(loadProfile('iso87-ascii'));
     const echo = packager.pack(networkRequest(uniqueStan(), '301'));
     const tpdu = Buffer.from([0x60, 0x00, 0x01, 0x02, 0x03]);
-    peer.sendFrame(Buffer.concat([tpdu, echo]));
-    expect(await peer.waitFor(() => peer.frames.length === 1)).to.equal(true);
-    expect([...peer.frames[0]!.subarray(0, 5)]).to.deep.equal([0x60, 0x02, 0x03, 0x00, 0x01]);
-    expect(packager.unpack(peer.frames[0]!.subarray(5)).get(39)).to.equal('00');
+    peer.send(Buffer.concat([tpdu, echo]));
+    await peer.waitFrames(1);
+    expect([...peer.frames[0]!.body.subarray(0, 5)]).to.deep.equal([0x60, 0x02, 0x03, 0x00, 0x01]);
+    expect(packager.unpack(peer.frames[0]!.body.subarray(5)).get(39)).to.equal('00');
     peer.close();
   });
 
@@ -167,15 +168,15 @@ describe('switch: who may connect', function () {
   }
 
   it('closes at accept an address that is not on the partner\'s allow-list', async () => {
-    const peer = await RawPeer.connect(portOf(sw, 'bank-far'));
-    expect(await peer.waitFor(() => peer.closed)).to.equal(true);
+    const peer = await TestPeer.connect(portOf(sw, 'bank-far'));
+    await peer.waitClosed();
   });
 
   it('refuses connections beyond the partner\'s maximum', async () => {
     const a = await sw.client();
     const b = await sw.client();
-    const third = await RawPeer.connect(sw.port);
-    expect(await third.waitFor(() => third.closed)).to.equal(true);
+    const third = await TestPeer.connect(sw.port);
+    await third.waitClosed();
     await a.close();
     await b.close();
     expect(sw.logs.text).to.include('TOO_MANY_CONNECTIONS');

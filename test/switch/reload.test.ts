@@ -6,8 +6,7 @@ import { switchConfigSchema, type SwitchConfig, type SwitchConfigInput } from '.
 import { createLogger } from '../../src/observability/logger.js';
 import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
 import { networkRequest } from '../../src/switch/network-messages.js';
-import { getTestDatabase } from '../support/database.js';
-import { LogCapture } from '../support/switch-harness.js';
+import { demo, getTestDatabase, LogCapture } from '../support/index.js';
 
 function configOf(partners: SwitchConfigInput['partners']): SwitchConfig {
   return switchConfigSchema.parse({ listen: { host: '127.0.0.1', port: 0 }, partners });
@@ -17,7 +16,7 @@ const DEMO = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] };
 const BANK_A = { id: 'bank-a', name: 'Bank A', acquirerIds: ['99831'], listener: { host: '127.0.0.1', port: 0 } };
 
 async function approved(client: IsoClient, acquirerId: string): Promise<boolean> {
-  const answer = await client.request(balanceInquiry({ stan: client.nextStan(), acquirerId, terminalId: 'ATMRELOD', pan: '6040990000000001' }));
+  const answer = await client.request(balanceInquiry({ stan: client.nextStan(), acquirerId, terminalId: 'ATMRELOD', pan: demo.approvedCard }));
   return answer.get(39) === '00';
 }
 

@@ -3,16 +3,17 @@ import fc from 'fast-check';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import type { IsoMessage} from '../../src/iso8583/index.js';
 import { Packager, loadProfile } from '../../src/iso8583/index.js';
-import { RawPeer } from '../support/raw-peer.js';
-import { startTestSwitch, uniqueStan, type TestSwitch } from '../support/switch-harness.js';
+import {
+  binary2, demo, DEMO_CARD_ANSWERS, sleep, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+} from '../support/index.js';
 
 const packager = new Packager(loadProfile('iso87-ascii'));
 const pack = (m: IsoMessage): Buffer => packager.pack(m);
 
-async function signedOnPeer(sw: TestSwitch): Promise<RawPeer> {
-  const peer = await RawPeer.connect(sw.port);
-  peer.sendFrame(pack(networkRequest(uniqueStan(), '001')));
-  expect(await peer.waitFor(() => peer.frames.length === 1)).to.equal(true);
+async function signedOnPeer(sw: TestSwitch): Promise<TestPeer> {
+  const peer = await TestPeer.connect(sw.port);
+  peer.send(pack(networkRequest(uniqueStan(), '001')));
+  await peer.waitFrames(1);
   peer.frames.length = 0;
   return peer;
 }
@@ -28,50 +29,50 @@ describe('switch: transport behaviour', function () {
 
   it('answers pipelined requests as each is ready: an echo overtakes an inquiry sent before it', async () => {
     const peer = await signedOnPeer(sw);
-    const inquiry = balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATM00001', pan: '6040990000000001' });
+    const inquiry = balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATM00001', pan: demo.approvedCard });
     const echo = networkRequest(uniqueStan(), '301');
-    peer.write(Buffer.concat([frame(pack(inquiry)), frame(pack(echo))]));
-    expect(await peer.waitFor(() => peer.frames.length === 2)).to.equal(true);
-    const answers = peer.frames.map((f) => packager.unpack(f));
+    peer.write(Buffer.concat([binary2.frame(pack(inquiry)), binary2.frame(pack(echo))]));
+    await peer.waitFrames(2);
+    const answers = peer.frames.map((f) => packager.unpack(f.body));
     expect(answers.map((a) => [a.mti, a.get(11)])).to.deep.equal([['0810', echo.get(11)], ['0210', inquiry.get(11)]]);
     peer.close();
   });
 
   it('matches many pipelined inquiries of different cards to their answers', async () => {
     const atm = await sw.client();
-    const cards = { '6040990000000001': '00', '6040990000000019': '00', '6040990000000027': '57', '6040990000000092': '14' };
-    const sent = Array.from({ length: 200 }, (_, i) => Object.keys(cards)[i % 4]!);
+    const cards = new Map(DEMO_CARD_ANSWERS);
+    const sent = Array.from({ length: 200 }, (_, i) => DEMO_CARD_ANSWERS[i % DEMO_CARD_ANSWERS.length]![0]);
     const answers = await Promise.all(sent.map((pan) =>
       atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATM00002', pan }))));
-    expect(answers.map((a) => a.get(39))).to.deep.equal(sent.map((pan) => cards[pan as keyof typeof cards]));
+    expect(answers.map((a) => a.get(39))).to.deep.equal(sent.map((pan) => cards.get(pan)));
     expect(answers.map((a) => a.get(2))).to.deep.equal(sent);
   });
 
   it('garbage (undecodable MTI or bitmap) gets no answer, and the connection survives it', async () => {
     const peer = await signedOnPeer(sw);
-    peer.sendFrame(Buffer.from('GARBAGE!', 'latin1'));
-    peer.sendFrame(Buffer.from('0200ZZZZ', 'latin1'));
+    peer.send(Buffer.from('GARBAGE!', 'latin1'));
+    peer.send(Buffer.from('0200ZZZZ', 'latin1'));
     const echo = networkRequest(uniqueStan(), '301');
-    peer.sendFrame(pack(echo));
-    expect(await peer.waitFor(() => peer.frames.length === 1)).to.equal(true);
-    expect(packager.unpack(peer.frames[0]!).get(11)).to.equal(echo.get(11));
-    expect(peer.closed).to.equal(false);
+    peer.send(pack(echo));
+    await peer.waitFrames(1);
+    expect(packager.unpack(peer.frames[0]!.body).get(11)).to.equal(echo.get(11));
+    expect(peer.isClosed).to.equal(false);
     peer.close();
   });
 
   it('closes a connection after repeated garbage, and keeps serving others', async () => {
     const peer = await signedOnPeer(sw);
-    for (let i = 0; i < 3; i++) peer.sendFrame(Buffer.from(`\u0000\u0001garbage ${i}`, 'latin1'));
-    expect(await peer.waitFor(() => peer.closed)).to.equal(true);
+    for (let i = 0; i < 3; i++) peer.send(Buffer.from(`\u0000\u0001garbage ${i}`, 'latin1'));
+    await peer.waitClosed();
     expect(peer.frames).to.have.length(0);
     await expectSwitchAnswers(sw);
   });
 
   it('closes a connection whose frame header announces more than the maximum, or zero bytes', async () => {
     for (const header of [Buffer.from([0x23, 0x29]) /* 9001 */, Buffer.from([0x00, 0x00])]) {
-      const peer = await RawPeer.connect(sw.port);
+      const peer = await TestPeer.connect(sw.port);
       peer.write(Buffer.concat([header, Buffer.from('0800', 'latin1')]));
-      expect(await peer.waitFor(() => peer.closed)).to.equal(true);
+      await peer.waitClosed();
     }
     await expectSwitchAnswers(sw);
   });
@@ -79,9 +80,9 @@ describe('switch: transport behaviour', function () {
   it('survives random bytes on many connections, and still answers', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 300 }), { minLength: 1, maxLength: 8 }), async (chunks) => {
-        const peer = await RawPeer.connect(sw.port);
+        const peer = await TestPeer.connect(sw.port);
         for (const chunk of chunks) peer.write(Buffer.from(chunk));
-        await new Promise((r) => setTimeout(r, 5));
+        await sleep(5);
         peer.close();
       }),
       { numRuns: 60 },
@@ -96,15 +97,9 @@ describe('switch: transport behaviour', function () {
   });
 });
 
-function frame(body: Buffer): Buffer {
-  const header = Buffer.alloc(2);
-  header.writeUInt16BE(body.length);
-  return Buffer.concat([header, body]);
-}
-
 async function expectSwitchAnswers(sw: TestSwitch): Promise<void> {
   const atm = await sw.client();
-  const answer = await atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATM00003', pan: '6040990000000001' }));
+  const answer = await atm.request(balanceInquiry({ stan: atm.nextStan(), acquirerId: '99901', terminalId: 'ATM00003', pan: demo.approvedCard }));
   expect(answer.get(39)).to.equal('00');
   await atm.close();
 }

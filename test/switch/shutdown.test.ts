@@ -6,8 +6,7 @@ import path from 'node:path';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { AdminClient } from '../../src/admin/admin-client.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { freePort, getTestDatabase, roleDatabaseUrl } from '../support/database.js';
-import { uniqueStan } from '../support/switch-harness.js';
+import { demo, freePort, getTestDatabase, roleDatabaseUrl, sleep, uniqueStan, waitFor } from '../support/index.js';
 
 /** Starts `jht-switch serve` as its own process and resolves once it listens, admin socket included. */
 async function startSwitchProcess(configFile: string, databaseUrl: string): Promise<ChildProcess> {
@@ -64,26 +63,26 @@ describe('switch: SIGTERM with requests in flight', function () {
       await lock.query('LOCK TABLE jht_balance IN ACCESS EXCLUSIVE MODE');
       const stans = Array.from({ length: 100 }, () => uniqueStan());
       const answers = Promise.all(stans.map((stan) =>
-        atm.request(balanceInquiry({ stan, acquirerId: '99901', terminalId: 'ATMSTOP1', pan: '6040990000000001' }))));
+        atm.request(balanceInquiry({ stan, acquirerId: '99901', terminalId: 'ATMSTOP1', pan: demo.approvedCard }))));
 
       // All 100 in the pipeline, and their claim-and-read statement waiting on the lock, before the signal.
       const admin = await AdminClient.connect(path.join(dir, 'admin.sock'));
-      const deadline = Date.now() + 20_000;
+      let inFlight = 0;
+      let waiting = 0;
       try {
-        for (;;) {
-          const { inFlight } = (await admin.status()).switch;
+        await waitFor(async () => {
+          inFlight = (await admin.status()).switch.inFlight;
           const { rows } = await db.pool.query<{ n: string }>(
             "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO txn_key%'");
-          if (inFlight === 100 && Number(rows[0]!.n) > 0) break;
-          if (Date.now() > deadline) throw new Error(`only ${inFlight} requests in flight, ${rows[0]!.n} statements waiting`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
+          waiting = Number(rows[0]!.n);
+          return inFlight === 100 && waiting > 0;
+        }, { what: () => `100 requests in flight (have ${inFlight}) and statements waiting on the lock (have ${waiting})`, timeoutMs: 20_000, intervalMs: 20 });
       } finally {
         await admin.close();
       }
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       await lock.query('COMMIT');
 
       const codes = (await answers).map((a) => a.get(39));

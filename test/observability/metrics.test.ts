@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { BreakerState } from '../src/ledger/index.js';
-import { startOpsHttpServer, type OpsHttpServer } from '../src/observability/http-server.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createSwitchMetrics, type SwitchMetrics } from '../src/observability/metrics.js';
-import { RecentStats } from '../src/observability/recent-stats.js';
+import type { BreakerState } from '../../src/ledger/index.js';
+import { startOpsHttpServer, type OpsHttpServer } from '../../src/observability/http-server.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { createSwitchMetrics, type SwitchMetrics } from '../../src/observability/metrics.js';
+import { RecentStats } from '../../src/observability/recent-stats.js';
 
 interface Sample {
   name: string;

@@ -3,22 +3,22 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import {
-  DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEV_CARD_KEY, LedgerReader, assertCardKey, cardHash, isDevCardKey,
+  DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEV_CARD_KEY, LedgerReader, assertCardKey, cardHash, isDevCardKey,
   lastFour, loadMigrations, migrate, seedDemoData,
-} from '../src/ledger/index.js';
-import type { DatabaseHandle } from '../src/ledger/index.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { TEST_CARD_KEY, getTestDatabase } from './support/database.js';
+} from '../../src/ledger/index.js';
+import type { DatabaseHandle } from '../../src/ledger/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { demo, expectThrows, getTestDatabase, TEST_CARD_KEY } from '../support/index.js';
 
 const log = silentLogger();
 
 describe('ledger: card hash', () => {
   it('is a keyed HMAC-SHA256: 32 bytes, stable, different under another key', () => {
-    const a = cardHash(DEV_CARD_KEY, '6040990000000001');
+    const a = cardHash(DEV_CARD_KEY, demo.approvedCard);
     expect(a).to.have.length(32);
-    expect(cardHash(DEV_CARD_KEY, '6040990000000001').equals(a)).to.equal(true);
-    expect(cardHash(randomBytes(32), '6040990000000001').equals(a)).to.equal(false);
-    expect(lastFour('6040990000000001')).to.equal('0001');
+    expect(cardHash(DEV_CARD_KEY, demo.approvedCard).equals(a)).to.equal(true);
+    expect(cardHash(randomBytes(32), demo.approvedCard).equals(a)).to.equal(false);
+    expect(lastFour('4111111111111111')).to.equal('1111');
   });
 
   it('recognises the development key and refuses short keys', () => {
@@ -94,21 +94,16 @@ describe('ledger: PostgreSQL', function () {
           expect(lookup).to.deep.equal({
             kind: 'found', kpj: participant.kpj, name: participant.name,
             membershipStatus: participant.membershipStatus, linkStatus: 'ACTIVE',
-            balanceSen: participant.balanceSen, asOf: '20261031',
+            balanceSen: participant.balanceSen, asOf: demo.asOf,
           });
         }
       }
-      const budi = await reader.lookupByAccount('1234567890');
-      expect(budi.kind === 'found' && budi.balanceSen).to.equal(1525000000n);
-      const siti = await reader.lookupByCard('6040990000000019');
-      expect(siti.kind === 'found' && siti.balanceSen).to.equal(8765432150n);
-      const agus = await reader.lookupByCard('6040990000000027');
-      expect(agus.kind === 'found' && agus.membershipStatus).to.equal('BLOCKED');
+      expect(await reader.lookupByCard(demo.blockedCard)).to.include({ kind: 'found', membershipStatus: 'BLOCKED' });
     });
 
-    it('does not link 6040990000000092, nor a card number given as an account', async () => {
+    it('does not link the unlinked demo card, nor a card number given as an account', async () => {
       expect(await reader.lookupByCard(DEMO_UNLINKED_CARD)).to.deep.equal({ kind: 'not-linked' });
-      expect(await reader.lookupByAccount('6040990000000001')).to.deep.equal({ kind: 'not-linked' });
+      expect(await reader.lookupByAccount(demo.approvedCard)).to.deep.equal({ kind: 'not-linked' });
     });
 
     it('stores no PAN or account number in clear in any column of any table', async () => {
@@ -157,7 +152,7 @@ describe('ledger: PostgreSQL', function () {
          WHERE p.kpj_number = ANY($1)`, [DEMO_PARTICIPANTS.map((p) => p.kpj)]);
       for (const participant of DEMO_PARTICIPANTS) {
         const row = rows.find((r) => r.kpj_number === participant.kpj);
-        expect(row).to.deep.equal({ kpj_number: participant.kpj, balance_sen: participant.balanceSen, as_of: '2026-10-31' });
+        expect(row).to.deep.equal({ kpj_number: participant.kpj, balance_sen: participant.balanceSen, as_of: DEMO_AS_OF });
       }
     });
 
@@ -228,12 +223,6 @@ async function balanceOf(client: PoolClient, participantId: bigint): Promise<unk
 /** Runs `sql` inside a savepoint and expects it to fail with `sqlState`; the transaction stays usable. */
 async function expectSqlState(client: PoolClient, sql: string, sqlState: string): Promise<void> {
   await client.query('SAVEPOINT attempt');
-  let code: unknown;
-  try {
-    await client.query(sql);
-  } catch (error) {
-    code = (error as { code?: unknown }).code;
-  }
+  await expectThrows(() => client.query(sql), pg.DatabaseError, sqlState);
   await client.query('ROLLBACK TO SAVEPOINT attempt');
-  expect(code, sql).to.equal(sqlState);
 }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool } from 'pg';
-import { decideDeployment } from '../src/ledger/database.js';
-import { markReal, migrate, readDeployment, seedDemoData } from '../src/ledger/index.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { TEST_CARD_KEY, getTestDatabase } from './support/database.js';
+import { decideDeployment } from '../../src/ledger/database.js';
+import { markReal, migrate, readDeployment, seedDemoData } from '../../src/ledger/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { getTestDatabase, TEST_CARD_KEY } from '../support/index.js';
 
 const log = silentLogger();
 
@@ -17,7 +17,7 @@ async function scratchDatabase(admin: Pool): Promise<{ pool: Pool; drop(): Promi
   const pool = new pg.Pool({
     host: options.host, port: options.port, user: options.user, password: options.password, database: name, max: 2,
   });
-  // pg-pool's end() resolves before its sockets close: the DROP ... WITH (FORCE) below may still terminate one.
+  // DROP DATABASE ... WITH (FORCE) ends any connection still open: without a listener, an uncaught 'error'.
   pool.on('error', () => undefined);
   await migrate(pool, { log });
   return {

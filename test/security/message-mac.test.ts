@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { IsoMessage, Packager, compileProfile, loadProfile } from '../src/iso8583/index.js';
+import { IsoMessage, Packager, compileProfile, loadProfile } from '../../src/iso8583/index.js';
 import {
   MacError, MacKey, macFieldOf, macWireBytes, signMessage, verifyMessage, x919Mac,
-} from '../src/security/index.js';
+} from '../../src/security/index.js';
 import {
   INQUIRY_0200, INQUIRY_0200_BY_ACCOUNT, INQUIRY_0210, REVERSAL_0420, SIGN_ON_0800, SIGN_ON_0810, type GoldenMessage,
-} from './fixtures/contract-messages.js';
-import { messageOf as anyMessageOf } from './support/message-arbitraries.js';
+} from '../fixtures/contract-messages.js';
+import { demo, messageOf as anyMessageOf } from '../support/index.js';
 
 const KEY = new MacKey('0123456789ABCDEFFEDCBA9876543210', '08D7B4');
 const OTHER_KEY = new MacKey('404142434445464748494A4B4C4D4E4F', '8BAF47');
@@ -100,7 +100,7 @@ describe('security: the MAC of a message (last field: 64, or 128 with a secondar
       it('moves a stale MAC: a message signed in 64 that gains a field above 64 is re-signed in 128', () => {
         const message = messageOf(INQUIRY_0200);
         signMessage(message, packager, KEY);
-        message.set(102, '1234567890');
+        message.set(102, demo.account);
         const signed = signMessage(message, packager, KEY);
         expect(message.has(64)).to.equal(false);
         expect(message.has(128)).to.equal(true);

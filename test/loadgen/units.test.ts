@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { Packager, loadProfile } from '../src/iso8583/index.js';
-import { LatencyHistogram } from '../src/loadgen/histogram.js';
-import { InFlightRequests, Taken } from '../src/loadgen/in-flight-requests.js';
-import { RunStats } from '../src/loadgen/stats.js';
-import { InquiryTemplate, requestTime } from '../src/loadgen/inquiry-template.js';
+import { Packager, loadProfile } from '../../src/iso8583/index.js';
+import { LatencyHistogram } from '../../src/loadgen/histogram.js';
+import { InFlightRequests, Taken } from '../../src/loadgen/in-flight-requests.js';
+import { RunStats } from '../../src/loadgen/stats.js';
+import { InquiryTemplate, requestTime } from '../../src/loadgen/inquiry-template.js';
+import { demo } from '../support/index.js';
 
 describe('load generator parts', () => {
   describe('LatencyHistogram', () => {
@@ -89,7 +90,7 @@ describe('load generator parts', () => {
         const packager = new Packager(loadProfile(profile));
         const time = requestTime(Date.UTC(2026, 10, 24, 9, 30, 15));
         const template = new InquiryTemplate(
-          { packager, identity: { kind: 'pan', value: '6040990000000001' }, acquirerId: '99901', terminalId: 'ABC00001' }, time);
+          { packager, identity: { kind: 'pan', value: demo.approvedCard }, acquirerId: '99901', terminalId: 'ABC00001' }, time);
         const out = Buffer.alloc(template.length * 3);
         for (const [i, stan] of [1, 123_456, 999_999].entries()) {
           template.writeTo(out, i * template.length, stan, time);
@@ -99,7 +100,7 @@ describe('load generator parts', () => {
           expect(message.get(37)).to.equal(time.f13 + time.f12.slice(0, 2) + stanText);
           expect(message.get(7)).to.equal(time.f7);
           expect(message.get(41)).to.equal('ABC00001');
-          expect(message.get(2)).to.equal('6040990000000001');
+          expect(message.get(2)).to.equal(demo.approvedCard);
           expect(packager.pack(message).equals(out.subarray(i * template.length, (i + 1) * template.length))).to.equal(true);
         }
       });
@@ -110,12 +111,12 @@ describe('load generator parts', () => {
       const first = requestTime(Date.UTC(2026, 10, 24, 9, 30, 15));
       const next = requestTime(Date.UTC(2026, 10, 24, 9, 30, 16));
       const template = new InquiryTemplate(
-        { packager, identity: { kind: 'account', value: '1234567890' }, acquirerId: '99901', terminalId: 'T1' }, first);
+        { packager, identity: { kind: 'account', value: demo.account }, acquirerId: '99901', terminalId: 'T1' }, first);
       const out = Buffer.alloc(template.length);
       template.writeTo(out, 0, 42, next);
       const message = packager.unpack(out);
       expect(message.get(7)).to.equal(next.f7);
-      expect(message.get(102)).to.equal('1234567890');
+      expect(message.get(102)).to.equal(demo.account);
       expect(message.get(41)).to.equal('T1      ');
     });
   });

@@ -11,7 +11,8 @@ import {
   type Framing,
   type FramingName,
   type ReplyContext,
-} from '../src/transport/index.js';
+} from '../../src/transport/index.js';
+import { expectThrows } from '../support/index.js';
 
 interface Received {
   body: Buffer;
@@ -22,16 +23,6 @@ function readerFor(framing: Framing, maxFrameBytes?: number): { reader: FrameRea
   const frames: Received[] = [];
   const reader = new FrameReader(framing, (body, context) => frames.push({ body: Buffer.from(body), context: context && Buffer.from(context) }), maxFrameBytes);
   return { reader, frames };
-}
-
-function framingError(fn: () => void): FramingError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(FramingError);
-    return err as FramingError;
-  }
-  expect.fail('expected a FramingError');
 }
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -58,19 +49,19 @@ describe('transport framings', () => {
       const self = createBinary2Framing({ lengthIncludesHeader: true });
       expect(self.frame(Buffer.from('abc')).subarray(0, 2).toString('hex')).to.equal('0005');
       expect(self.readBodyLength(hex('0005'), 0)).to.equal(3);
-      expect(framingError(() => self.readBodyLength(hex('0002'), 0)).code).to.equal('FRAME_EMPTY');
-      expect(framingError(() => self.readBodyLength(hex('0001'), 0)).code).to.equal('FRAME_BAD_HEADER');
+      expectThrows(() => self.readBodyLength(hex('0002'), 0), FramingError, 'FRAME_EMPTY');
+      expectThrows(() => self.readBodyLength(hex('0001'), 0), FramingError, 'FRAME_BAD_HEADER');
     });
 
     it('refuses a header announcing 0 bytes, and an empty body to send', () => {
-      const err = framingError(() => framing.readBodyLength(hex('aa 0000'), 1));
+      const err = expectThrows(() => framing.readBodyLength(hex('aa 0000'), 1), FramingError);
       expect(err.code).to.equal('FRAME_EMPTY');
       expect(err.offset).to.equal(1);
-      expect(framingError(() => framing.frame(Buffer.alloc(0))).code).to.equal('FRAME_EMPTY');
+      expectThrows(() => framing.frame(Buffer.alloc(0)), FramingError, 'FRAME_EMPTY');
     });
 
     it('refuses a body its header cannot express', () => {
-      expect(framingError(() => framing.frame(Buffer.alloc(0x10000))).code).to.equal('FRAME_TOO_LARGE');
+      expectThrows(() => framing.frame(Buffer.alloc(0x10000)), FramingError, 'FRAME_TOO_LARGE');
     });
   });
 
@@ -84,18 +75,18 @@ describe('transport framings', () => {
     });
 
     it('refuses non-digit headers, 0000, and bodies over 9999', () => {
-      const bad = framingError(() => framing.readBodyLength(Buffer.from('xx01a2'), 2));
+      const bad = expectThrows(() => framing.readBodyLength(Buffer.from('xx01a2'), 2), FramingError);
       expect(bad.code).to.equal('FRAME_BAD_HEADER');
       expect(bad.offset).to.equal(2);
-      expect(framingError(() => framing.readBodyLength(Buffer.from('0000'), 0)).code).to.equal('FRAME_EMPTY');
-      expect(framingError(() => framing.frame(Buffer.alloc(10_000))).code).to.equal('FRAME_TOO_LARGE');
+      expectThrows(() => framing.readBodyLength(Buffer.from('0000'), 0), FramingError, 'FRAME_EMPTY');
+      expectThrows(() => framing.frame(Buffer.alloc(10_000)), FramingError, 'FRAME_TOO_LARGE');
     });
 
     it('with lengthIncludesHeader, counts its own 4 digits', () => {
       const self = createAscii4Framing({ lengthIncludesHeader: true });
       expect(self.frame(Buffer.from('ab')).toString('latin1')).to.equal('0006ab');
       expect(self.readBodyLength(Buffer.from('0006'), 0)).to.equal(2);
-      expect(framingError(() => self.readBodyLength(Buffer.from('0003'), 0)).code).to.equal('FRAME_BAD_HEADER');
+      expectThrows(() => self.readBodyLength(Buffer.from('0003'), 0), FramingError, 'FRAME_BAD_HEADER');
     });
   });
 
@@ -120,9 +111,9 @@ describe('transport framings', () => {
     });
 
     it('refuses a length shorter than the TPDU, a TPDU alone, and a wrong protocol id', () => {
-      expect(framingError(() => framing.readBodyLength(Buffer.concat([hex('0003'), tpdu(1, 2)]), 0)).code).to.equal('FRAME_BAD_HEADER');
-      expect(framingError(() => framing.readBodyLength(Buffer.concat([hex('0005'), tpdu(1, 2)]), 0)).code).to.equal('FRAME_EMPTY');
-      const wrongId = framingError(() => framing.readBodyLength(hex('0009 6800010002'), 0));
+      expectThrows(() => framing.readBodyLength(Buffer.concat([hex('0003'), tpdu(1, 2)]), 0), FramingError, 'FRAME_BAD_HEADER');
+      expectThrows(() => framing.readBodyLength(Buffer.concat([hex('0005'), tpdu(1, 2)]), 0), FramingError, 'FRAME_EMPTY');
+      const wrongId = expectThrows(() => framing.readBodyLength(hex('0009 6800010002'), 0), FramingError);
       expect(wrongId.code).to.equal('FRAME_BAD_HEADER');
       expect(wrongId.offset).to.equal(2);
     });
@@ -189,7 +180,7 @@ describe('FrameReader', () => {
     const framing = createBinary2Framing();
     const { reader, frames } = readerFor(framing, 8192);
     const good = framing.frame(Buffer.from('ok'));
-    const err = framingError(() => reader.push(Buffer.concat([good, hex('2001'), Buffer.alloc(10)])));
+    const err = expectThrows(() => reader.push(Buffer.concat([good, hex('2001'), Buffer.alloc(10)])), FramingError);
     expect(err.code).to.equal('FRAME_TOO_LARGE');
     expect(err.offset).to.equal(good.length);
     expect(frames).to.have.length(1);
@@ -205,7 +196,7 @@ describe('FrameReader', () => {
     expect(frames).to.have.length(1);
     const tpduFraming = createBinary2TpduFraming();
     const t = readerFor(tpduFraming, 8192);
-    expect(framingError(() => t.reader.push(tpduFraming.frame(Buffer.alloc(8188, 1)))).code).to.equal('FRAME_TOO_LARGE');
+    expectThrows(() => t.reader.push(tpduFraming.frame(Buffer.alloc(8188, 1))), FramingError, 'FRAME_TOO_LARGE');
   });
 
   it('reports a zero-length header split across chunks at its stream offset', () => {
@@ -213,7 +204,7 @@ describe('FrameReader', () => {
     const { reader } = readerFor(framing);
     const good = framing.frame(Buffer.from('abc'));
     reader.push(Buffer.concat([good, hex('00')]));
-    const err = framingError(() => reader.push(hex('00')));
+    const err = expectThrows(() => reader.push(hex('00')), FramingError);
     expect(err.code).to.equal('FRAME_EMPTY');
     expect(err.offset).to.equal(good.length);
   });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../src/observability/logger.js';
-import { startListener, type CloseInfo, type Connection, type Listener, type ListenerOptions, type MessageHandler } from '../src/transport/index.js';
-import { binary2, FramedPeer, sleep, waitFor } from './transport-helpers.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startListener, type CloseInfo, type Connection, type Listener, type ListenerOptions, type MessageHandler } from '../../src/transport/index.js';
+import { binary2, sleep, TestPeer, waitFor } from '../support/index.js';
 
 /** A listener whose connections all use `handler`; records connections and how they closed. */
 async function listen(handler: Partial<MessageHandler>, options: Partial<ListenerOptions> = {}) {
@@ -34,9 +34,9 @@ function capturedLogger() {
 
 describe('transport connection', () => {
   let listener: Listener | undefined;
-  const peers: FramedPeer[] = [];
+  const peers: TestPeer[] = [];
   const peer = async (port: number) => {
-    const p = await FramedPeer.connect(port);
+    const p = await TestPeer.connect(port);
     peers.push(p);
     return p;
   };
@@ -85,7 +85,7 @@ describe('transport connection', () => {
     raw.pause(); // never reads
     raw.write(Buffer.concat(Array.from({ length: requests }, (_, n) => binary2.frame(Buffer.from(`r${n}`.padEnd(10))))));
 
-    await waitFor(() => s.connections[0]?.stats.readPauses !== undefined && s.connections[0].stats.readPauses > 0, 'reading to pause', 10_000);
+    await waitFor(() => s.connections[0]?.stats.readPauses !== undefined && s.connections[0].stats.readPauses > 0, { what: 'reading to pause', timeoutMs: 10_000 });
     const connection = s.connections[0]!;
     await sleep(150); // it must stay paused, not creep
     const held = connection.stats.framesIn;
@@ -98,7 +98,7 @@ describe('transport connection', () => {
     let received = 0;
     raw.on('data', (chunk: Buffer) => (received += chunk.length));
     raw.resume();
-    await waitFor(() => received === requests * (reply.length + 2), 'all replies', 10_000);
+    await waitFor(() => received === requests * (reply.length + 2), { what: 'all replies', timeoutMs: 10_000 });
     expect(connection.stats.framesOut).to.equal(requests);
     raw.destroy();
   });
@@ -112,7 +112,7 @@ describe('transport connection', () => {
     listener = s.listener;
     const p = await peer(listener.port);
     p.socket.write(Buffer.concat(Array.from({ length: 20 }, (_, n) => binary2.frame(Buffer.from(`m${n}`)))));
-    await waitFor(() => pending.length === 4, '4 in flight');
+    await waitFor(() => pending.length === 4, { what: '4 in flight' });
     await sleep(50);
     expect(pending.length).to.equal(4); // the other 16 wait in the reader, not in the handler
     expect(s.connections[0]!.stats.readPauses).to.equal(1);
@@ -128,7 +128,7 @@ describe('transport connection', () => {
     listener = s.listener;
     const p = await peer(listener.port);
     await p.waitClosed(2000);
-    await waitFor(() => s.closes.length === 1, 'onClose');
+    await waitFor(() => s.closes.length === 1, { what: 'onClose' });
     expect(s.closes[0]!.reason).to.equal('IDLE_TIMEOUT');
   });
 
@@ -140,7 +140,7 @@ describe('transport connection', () => {
     p.socket.write(Buffer.concat([binary2.frame(Buffer.from('first')), Buffer.from([0x40, 0x00]), Buffer.alloc(20)]));
     expect(await p.waitFrames(1)).to.deep.equal(['ok:first']);
     await p.waitClosed();
-    await waitFor(() => s.closes.length === 1, 'onClose');
+    await waitFor(() => s.closes.length === 1, { what: 'onClose' });
     expect(s.closes[0]).to.include({ reason: 'FRAMING_ERROR', errorCode: 'FRAME_TOO_LARGE' });
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'closing: framing error');
     expect(logged).to.include({ code: 'FRAME_TOO_LARGE', offset: 7 });
@@ -165,7 +165,7 @@ describe('transport connection', () => {
     expect(p.isClosed).to.equal(false);
     p.send('X3');
     await p.waitClosed();
-    await waitFor(() => s.closes.length === 1, 'onClose');
+    await waitFor(() => s.closes.length === 1, { what: 'onClose' });
     expect(s.closes[0]!.reason).to.equal('TOO_MUCH_GARBAGE');
     expect(s.closes[0]!.stats.garbageFrames).to.equal(3);
   });
@@ -185,7 +185,7 @@ describe('transport connection', () => {
     p.send('reject');
     p.send('after');
     expect(await p.waitFrames(1)).to.deep.equal(['echo:after']);
-    await waitFor(() => s.connections[0]!.stats.inFlight === 0, 'nothing in flight');
+    await waitFor(() => s.connections[0]!.stats.inFlight === 0, { what: 'nothing in flight' });
   });
 
   it('still answers requests in flight when the peer half-closes, then closes', async () => {
@@ -196,7 +196,7 @@ describe('transport connection', () => {
     p.socket.end();
     expect(await p.waitFrames(1)).to.deep.equal(['late reply']);
     await p.waitClosed();
-    await waitFor(() => s.closes.length === 1, 'onClose');
+    await waitFor(() => s.closes.length === 1, { what: 'onClose' });
     expect(s.closes[0]!.reason).to.equal('PEER_ENDED');
   });
 
@@ -205,9 +205,9 @@ describe('transport connection', () => {
     listener = s.listener;
     const p = await peer(listener.port);
     p.send('0200');
-    await waitFor(() => s.connections[0]?.stats.framesIn === 1, 'the request');
+    await waitFor(() => s.connections[0]?.stats.framesIn === 1, { what: 'the request' });
     p.socket.resetAndDestroy();
-    await waitFor(() => s.closes.length === 1, 'onClose');
+    await waitFor(() => s.closes.length === 1, { what: 'onClose' });
     expect(s.closes[0]).to.include({ reason: 'SOCKET_ERROR', errorCode: 'ECONNRESET' });
     await sleep(50);
     expect(s.connections[0]!.stats.repliesDropped).to.equal(1);
@@ -219,7 +219,7 @@ describe('transport connection', () => {
     listener = s.listener;
     const p = await peer(listener.port);
     p.send('0200');
-    await waitFor(() => s.connections[0]?.stats.inFlight === 1, 'in flight');
+    await waitFor(() => s.connections[0]?.stats.inFlight === 1, { what: 'in flight' });
     await listener.closeAll({ graceMs: 2000 });
     expect(p.frames.map((f) => f.body.toString())).to.deep.equal(['done']);
     await p.waitClosed();

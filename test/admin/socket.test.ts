@@ -5,16 +5,16 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'net-ipc';
-import { AdminClient } from '../src/admin/admin-client.js';
-import { startAdminServer, type AdminServer } from '../src/admin/admin-server.js';
-import { AdminCommandError, AdminNotRunningError } from '../src/admin/errors.js';
-import { ConfigError } from '../src/config/load-config.js';
-import { createLogger } from '../src/observability/logger.js';
-import { RecentStats } from '../src/observability/recent-stats.js';
-import type { ReloadResult, SwitchControl, SwitchStatus } from '../src/switch/control.js';
-import { LogCapture } from './support/switch-harness.js';
+import { AdminClient } from '../../src/admin/admin-client.js';
+import { startAdminServer, type AdminServer } from '../../src/admin/admin-server.js';
+import { AdminCommandError, AdminNotRunningError } from '../../src/admin/errors.js';
+import { ConfigError } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { RecentStats } from '../../src/observability/recent-stats.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/switch/control.js';
+import { demo, LogCapture, sleep } from '../support/index.js';
 
-const PAN = '6040990000000001';
+const PAN = demo.approvedCard;
 
 /** The interface is the contract: a control with canned answers that records what it was asked. */
 class FakeControl implements SwitchControl {
@@ -147,7 +147,7 @@ describe('admin: the socket server and client (real Unix socket)', function () {
     server = await start();
     const [a, b] = await Promise.all([AdminClient.connect(socketPath), AdminClient.connect(socketPath)]);
     const drain = a.drain();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const busy = await b.reload().then(() => undefined, (e: unknown) => e);
     expect(busy).to.include({ code: 'ADMIN_BUSY', message: 'a drain is in progress; try again when it is done' });
     expect((await b.status()).switch.instanceId).to.equal('host-4242-abcdef'); // status is never blocked
@@ -173,7 +173,7 @@ describe('admin: the socket server and client (real Unix socket)', function () {
       await new Promise((resolve) => garbage.once('connect', resolve));
       garbage.on('error', () => undefined);
       garbage.write(Buffer.concat([Buffer.from('IPC'), bytes]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       garbage.destroy();
     }
     expect(logs.lines.some((line) => line.includes('admin connection error')), 'the broken frame was parsed').to.equal(true);
@@ -251,7 +251,7 @@ describe('admin: the socket server and client (real Unix socket)', function () {
     const own = await start();
     const client = await AdminClient.connect(socketPath, { commandTimeoutMs: 20_000 });
     const drain = client.drain().then(() => undefined, (e: unknown) => e);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const started = performance.now();
     await own.close();
     expect(await drain).to.include({ code: 'ADMIN_CONNECTION_FAILED' });

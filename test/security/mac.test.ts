@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
-import { createLogger } from '../src/observability/logger.js';
-import { cbcLastBlock, ecbEncryptBlock, ZERO_BLOCK } from '../src/security/des.js';
-import { MacKey, MacKeyError, keyCheckValue, x919Mac } from '../src/security/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { cbcLastBlock, ecbEncryptBlock, ZERO_BLOCK } from '../../src/security/des.js';
+import { MacKey, MacKeyError, keyCheckValue, x919Mac } from '../../src/security/index.js';
+import { expectThrows } from '../support/index.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -106,15 +107,7 @@ describe('security: MacKey', () => {
   });
 
   it('refuses a key that does not match its KCV, naming both KCVs and never the key', () => {
-    let error: unknown;
-    try {
-      new MacKey(ISO_KEY, '8BAF47');
-    } catch (e) {
-      error = e;
-    }
-    expect(error).to.be.instanceOf(MacKeyError);
-    const e = error as MacKeyError;
-    expect(e.code).to.equal('MAC_KCV_MISMATCH');
+    const e = expectThrows(() => new MacKey(ISO_KEY, '8BAF47'), MacKeyError, 'MAC_KCV_MISMATCH');
     expect(e.expectedKcv).to.equal('8BAF47');
     expect(e.computedKcv).to.equal(ISO_KEY_KCV);
     expect(e.message).to.contain('8BAF47').and.to.contain(ISO_KEY_KCV);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
-import { AllowList, normalizeAddress, startListener, TransportConfigError, type Listener, type Refusal } from '../src/transport/index.js';
-import { binary2, FramedPeer, waitFor } from './transport-helpers.js';
+import { AllowList, normalizeAddress, startListener, TransportConfigError, type Listener, type Refusal } from '../../src/transport/index.js';
+import { binary2, TestPeer, waitFor } from '../support/index.js';
 
 describe('transport listener', () => {
   describe('AllowList', () => {
@@ -64,7 +64,7 @@ describe('transport listener', () => {
       onConnection: () => (accepted++, { onMessage: () => Buffer.from('should not happen') }),
       onRefused: (r) => refusals.push(r),
     });
-    const peer = await FramedPeer.connect(listener.port);
+    const peer = await TestPeer.connect(listener.port);
     peer.send('0800');
     await peer.waitClosed();
     expect(peer.frames).to.have.length(0);
@@ -79,7 +79,7 @@ describe('transport listener', () => {
     } catch {
       this.skip(); // no IPv6 on this machine
     }
-    const peer = await FramedPeer.connect(listener!.port);
+    const peer = await TestPeer.connect(listener!.port);
     peer.send('echo');
     expect(await peer.waitFrames(1)).to.deep.equal(['echo']);
     expect([...listener!.connections][0]!.peer.remoteAddress).to.equal('127.0.0.1');
@@ -95,10 +95,10 @@ describe('transport listener', () => {
       onConnection: () => ({ onMessage: (b) => b }),
       onRefused: (r) => refusals.push(r),
     });
-    const first = await FramedPeer.connect(listener.port);
+    const first = await TestPeer.connect(listener.port);
     first.send('one');
     await first.waitFrames(1);
-    const second = await FramedPeer.connect(listener.port);
+    const second = await TestPeer.connect(listener.port);
     second.send('two');
     await second.waitClosed();
     expect(second.frames).to.have.length(0);
@@ -106,8 +106,8 @@ describe('transport listener', () => {
 
     first.socket.end();
     await first.waitClosed();
-    await waitFor(() => listener!.connections.size === 0, 'the first connection to go');
-    const third = await FramedPeer.connect(listener.port);
+    await waitFor(() => listener!.connections.size === 0, { what: 'the first connection to go' });
+    const third = await TestPeer.connect(listener.port);
     third.send('three');
     expect(await third.waitFrames(1)).to.deep.equal(['three']);
     third.socket.destroy();
@@ -123,9 +123,9 @@ describe('transport listener', () => {
         return { onMessage: (b) => b };
       },
     });
-    const first = await FramedPeer.connect(listener.port);
+    const first = await TestPeer.connect(listener.port);
     await first.waitClosed();
-    const second = await FramedPeer.connect(listener.port);
+    const second = await TestPeer.connect(listener.port);
     second.send('ok');
     expect(await second.waitFrames(1)).to.deep.equal(['ok']);
     second.socket.destroy();
@@ -133,7 +133,7 @@ describe('transport listener', () => {
 
   it('close() stops accepting but keeps open connections', async () => {
     listener = await startListener({ port: 0, framing: binary2, onConnection: () => ({ onMessage: (b) => b }) });
-    const peer = await FramedPeer.connect(listener.port);
+    const peer = await TestPeer.connect(listener.port);
     listener.close();
     peer.send('still here');
     expect(await peer.waitFrames(1)).to.deep.equal(['still here']);

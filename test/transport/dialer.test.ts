@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import net from 'node:net';
-import { fullJitterDelay, startDialer, type CloseInfo, type Dialer } from '../src/transport/index.js';
-import { binary2, FramedPeer, sleep, waitFor } from './transport-helpers.js';
+import { fullJitterDelay, startDialer, type CloseInfo, type Dialer } from '../../src/transport/index.js';
+import { binary2, sleep, TestPeer, waitFor } from '../support/index.js';
 
 /** A bank's host that expects the switch to connect to it; can be stopped and restarted on its port. */
 class BankHost {
-  readonly peers: FramedPeer[] = [];
+  readonly peers: TestPeer[] = [];
   port = 0;
   private server: net.Server | undefined;
 
   async start(): Promise<void> {
-    const server = net.createServer((socket) => this.peers.push(new FramedPeer(socket)));
+    const server = net.createServer((socket) => this.peers.push(new TestPeer(socket)));
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
@@ -24,7 +24,7 @@ class BankHost {
     if (server !== undefined) await new Promise((resolve) => server.close(resolve));
   }
 
-  get latest(): FramedPeer | undefined {
+  get latest(): TestPeer | undefined {
     return this.peers[this.peers.length - 1];
   }
 }
@@ -76,7 +76,7 @@ describe('transport dial-out', () => {
     });
 
     for (let round = 1; round <= 3; round++) {
-      await waitFor(() => connects === round && bank.peers.length === round, `connection #${round}`);
+      await waitFor(() => connects === round && bank.peers.length === round, { what: `connection #${round}` });
       const host = bank.latest!;
       expect(await host.waitFrames(1)).to.deep.equal([`0800 sign-on #${round}`]);
       host.send(`0200 inquiry ${round}`);
@@ -101,10 +101,10 @@ describe('transport dial-out', () => {
       backoff: { baseMs: 10, maxMs: 40 },
       onConnected: () => (connects++, { onMessage: () => undefined }),
     });
-    await waitFor(() => dialer!.attempts >= 3, 'a few refused attempts');
+    await waitFor(() => dialer!.attempts >= 3, { what: 'a few refused attempts' });
     expect(connects).to.equal(0);
     await bank.start();
-    await waitFor(() => connects === 1, 'the connection');
+    await waitFor(() => connects === 1, { what: 'the connection' });
     expect(dialer.connection?.isOpen).to.equal(true);
   });
 
@@ -117,7 +117,7 @@ describe('transport dial-out', () => {
       backoff: { baseMs: 10, maxMs: 20 },
       onConnected: () => (connects++, { onMessage: () => undefined }),
     });
-    await waitFor(() => connects === 1 && bank.peers.length === 1, 'the connection');
+    await waitFor(() => connects === 1 && bank.peers.length === 1, { what: 'the connection' });
     await dialer.stop({ graceMs: 500 });
     await bank.latest!.waitClosed();
     const attempts = dialer.attempts;

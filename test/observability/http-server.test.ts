@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { startOpsHttpServer, type OpsHttpServer } from '../src/observability/http-server.js';
-import { createLogger } from '../src/observability/logger.js';
-import { createSwitchMetrics } from '../src/observability/metrics.js';
-import { createReadinessCheck, type ReadinessReport } from '../src/observability/readiness.js';
-import type { SwitchStatus } from '../src/switch/control.js';
-import { LogCapture } from './support/switch-harness.js';
+import { startOpsHttpServer, type OpsHttpServer } from '../../src/observability/http-server.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createSwitchMetrics } from '../../src/observability/metrics.js';
+import { createReadinessCheck, type ReadinessReport } from '../../src/observability/readiness.js';
+import type { SwitchStatus } from '../../src/switch/control.js';
+import { demo, LogCapture } from '../support/index.js';
 
-const PAN = '6040990000000001';
+const PAN = demo.approvedCard;
 
 function status(overrides: Partial<SwitchStatus> = {}): SwitchStatus {
   return {

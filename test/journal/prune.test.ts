@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { JournalWriter, TransactionKeyStore } from '../src/journal/index.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { getTestDatabase } from './support/database.js';
+import { JournalWriter, TransactionKeyStore } from '../../src/journal/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { getTestDatabase } from '../support/index.js';
 
 describe('journal: old duplicate-detection keys are pruned', function () {
   this.timeout(30_000);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { expectThrows } from '../support/index.js';
 
 describe('config', () => {
   let dir: string;
@@ -17,15 +18,7 @@ describe('config', () => {
     return at;
   }
 
-  function configError(load: () => unknown): ConfigError {
-    try {
-      load();
-    } catch (error) {
-      expect(error).to.be.instanceOf(ConfigError);
-      return error as ConfigError;
-    }
-    throw new Error('expected a ConfigError');
-  }
+  const configError = (load: () => unknown): ConfigError => expectThrows(load, ConfigError);
 
   it('without a file: the contract (127.0.0.1:8583, the demo partner 99901 from loopback, sign-on required)', () => {
     const config = loadConfig({ env: {} });

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import tls from 'node:tls';
-import { startDialer, startListener, TransportConfigError, type Listener, type Refusal, type ServerTlsOptions } from '../src/transport/index.js';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type PemKeyPair } from '../src/transport/tls/dev-certificates.js';
-import { binary2, FramedPeer, waitFor } from './transport-helpers.js';
+import { startDialer, startListener, TransportConfigError, type Listener, type Refusal, type ServerTlsOptions } from '../../src/transport/index.js';
+import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type PemKeyPair } from '../../src/transport/tls/dev-certificates.js';
+import { binary2, TestPeer, waitFor } from '../support/index.js';
 
 const PARTNER = '99901';
 const DAY = 86_400_000;
@@ -85,7 +85,7 @@ describe('transport TLS', function () {
   async function expectRefused(options: tls.ConnectionOptions, reason: Refusal['reason'], detail?: string): Promise<void> {
     const result = await attempt(options);
     expect(result.framesReceived, 'frames received').to.equal(0);
-    await waitFor(() => refusals.length === 1, 'the refusal');
+    await waitFor(() => refusals.length === 1, { what: 'the refusal' });
     expect(messagesHandled, 'messages handled').to.equal(0);
     expect(subjects, 'connections handed to the switch').to.deep.equal([]);
     expect(refusals[0]!.reason).to.equal(reason);
@@ -93,7 +93,7 @@ describe('transport TLS', function () {
   }
 
   it('accepts the partner certificate and exchanges a frame', async () => {
-    const peer = await FramedPeer.connectTls(listener.port, { ca: certs.ca.certPem, key: certs.client.keyPem, cert: certs.client.certPem });
+    const peer = await TestPeer.connectTls(listener.port, { ca: certs.ca.certPem, key: certs.client.keyPem, cert: certs.client.certPem });
     peer.send('0800');
     expect(await peer.waitFrames(1)).to.deep.equal(['re:0800']);
     expect(subjects).to.deep.equal([PARTNER]);
@@ -101,7 +101,7 @@ describe('transport TLS', function () {
   });
 
   it('accepts TLS 1.2', async () => {
-    const peer = await FramedPeer.connectTls(listener.port, { ca: certs.ca.certPem, key: certs.client.keyPem, cert: certs.client.certPem, maxVersion: 'TLSv1.2' });
+    const peer = await TestPeer.connectTls(listener.port, { ca: certs.ca.certPem, key: certs.client.keyPem, cert: certs.client.certPem, maxVersion: 'TLSv1.2' });
     expect((peer.socket as tls.TLSSocket).getProtocol()).to.equal('TLSv1.2');
     peer.send('0800');
     expect(await peer.waitFrames(1)).to.deep.equal(['re:0800']);
@@ -158,7 +158,7 @@ describe('transport TLS', function () {
       },
     });
     try {
-      await waitFor(() => messagesHandled === 1, 'the sign-on to reach the listener');
+      await waitFor(() => messagesHandled === 1, { what: 'the sign-on to reach the listener' });
       expect(connected).to.deep.equal(['jht-switch']); // the server certificate's CN
       expect(subjects).to.deep.equal([PARTNER]);
     } finally {

@@ -1,26 +1,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { silentLogger } from '../src/observability/logger.js';
-import { JournalError } from '../src/journal/errors.js';
-import { JournalWriter } from '../src/journal/journal-writer.js';
-import type { JournalEntry } from '../src/journal/journal-entry.js';
-import { requestDigest } from '../src/journal/request-digest.js';
-import type { SqlClient } from '../src/journal/sql-client.js';
-import { originalKeyOf } from '../src/journal/transaction-key.js';
-import type { StoredResponse, TransactionKey } from '../src/journal/transaction-key.js';
-import { TransactionKeyStore } from '../src/journal/transaction-keys.js';
-import { cardHash, DEMO_UNLINKED_CARD } from '../src/ledger/index.js';
-import { createTestPool, getTestDatabase, TEST_CARD_KEY } from './support/database.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { JournalError } from '../../src/journal/errors.js';
+import { JournalWriter } from '../../src/journal/journal-writer.js';
+import type { JournalEntry } from '../../src/journal/journal-entry.js';
+import { requestDigest } from '../../src/journal/request-digest.js';
+import type { SqlClient } from '../../src/journal/sql-client.js';
+import { originalKeyOf } from '../../src/journal/transaction-key.js';
+import type { StoredResponse, TransactionKey } from '../../src/journal/transaction-key.js';
+import { TransactionKeyStore } from '../../src/journal/transaction-keys.js';
+import { cardHash } from '../../src/ledger/index.js';
+import {
+  createTestPool, demo, DEMO_CARDS, expectedAdditionalAmounts, expectedParticipantData, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor,
+} from '../support/index.js';
 
 const DIGEST_KEY = Buffer.alloc(32, 0x5a);
-const TEST_PANS = ['6040990000000001', '6040990000000019', '6040990000000027', '6040990000000092'];
+const TEST_PANS = DEMO_CARDS;
 const APPROVED: StoredResponse = {
   responseCode: '00',
-  additionalAmounts: '0001360C001525000000' + '0002360C001525000000',
-  additionalData: '12000000001' + 'BUDI SANTOSO'.padEnd(30) + '20261031',
+  additionalAmounts: expectedAdditionalAmounts(demo.approved),
+  additionalData: expectedParticipantData(demo.approved),
 };
 
 let terminalSequence = 0;
@@ -66,14 +67,6 @@ function store(client: SqlClient, instanceId = `test-${randomUUID()}`): Transact
 async function answer(keys: TransactionKeyStore, writer: JournalWriter, id: number, response: StoredResponse): Promise<void> {
   await writer.commit({ kind: 'request', receivedAt: new Date(), responseCode: response.responseCode, txnKeyId: id }, { txnKeyId: id, response });
   keys.recordResponse(id, response);
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
 }
 
 describe('journal: TransactionKeyStore (PostgreSQL)', function () {
@@ -214,12 +207,12 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       const { rows: [backend] } = await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const claim = waiting.claim(key, digestOf('theirs'), '0200');
       // Commit only once the claim's INSERT ... ON CONFLICT is waiting on this open transaction.
-      await eventually(async () => {
+      await waitFor(async () => {
         const blocked = await pool.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [backend!.pid],
         );
         return blocked.rows[0]!.n > 0;
-      });
+      }, { what: 'the claim to wait on the open transaction', timeoutMs: 5_000, intervalMs: 20 });
       await other.query('COMMIT');
       // The row was committed after the claim statement's snapshot: it takes the second, separate read.
       expect(await claim).to.deep.include({ kind: 'retransmission', id: Number(rows[0]!.id), response: undefined });
@@ -236,20 +229,20 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     const card = (pan: string) => ({ kind: 'CARD' as const, hash: cardHash(TEST_CARD_KEY, pan) });
     const [budi, unlinked, bare] = [freshKey(), freshKey(), freshKey()];
     const [withLookup, notLinked, without] = await Promise.all([
-      batched.claim(budi, digestOf('budi'), '0200', card('6040990000000001')),
-      batched.claim(unlinked, digestOf('nobody'), '0200', card(DEMO_UNLINKED_CARD)),
+      batched.claim(budi, digestOf('budi'), '0200', card(demo.approvedCard)),
+      batched.claim(unlinked, digestOf('nobody'), '0200', card(demo.unlinkedCard)),
       batched.claim(bare, digestOf('bare'), '0200'),
     ]);
     expect(client.statements).to.equal(1);
     expect(withLookup).to.deep.include({ kind: 'new' });
     expect(withLookup.kind === 'new' && withLookup.lookup).to.deep.include({
-      kind: 'found', kpj: '12000000001', name: 'BUDI SANTOSO', linkStatus: 'ACTIVE', membershipStatus: 'ACTIVE', asOf: '20261031',
+      kind: 'found', kpj: demo.approved.kpj, name: demo.approved.name, linkStatus: 'ACTIVE', membershipStatus: 'ACTIVE', asOf: demo.asOf,
     });
-    expect(withLookup.kind === 'new' && withLookup.lookup?.kind === 'found' && withLookup.lookup.balanceSen).to.equal(1_525_000_000n);
+    expect(withLookup.kind === 'new' && withLookup.lookup?.kind === 'found' && withLookup.lookup.balanceSen).to.equal(demo.approved.balanceSen);
     expect(notLinked).to.deep.equal({ kind: 'new', id: notLinked.id, lookup: { kind: 'not-linked' } });
     expect(without).to.deep.equal({ kind: 'new', id: without.id });
     // A retransmission is answered from the original: no ledger answer comes with it.
-    const again = await batched.claim(budi, digestOf('budi'), '0201', card('6040990000000001'));
+    const again = await batched.claim(budi, digestOf('budi'), '0201', card(demo.approvedCard));
     expect(again).to.deep.include({ kind: 'retransmission', id: withLookup.id, response: undefined });
     await batched.close();
   });
@@ -268,8 +261,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     const refusing = new TransactionKeyStore(pool, {
       instanceId: `test-${randomUUID()}`, logger: silentLogger(), guard: () => Promise.reject(new Error('breaker is open')),
     });
-    const error = await refusing.claim(freshKey(), digestOf('c'), '0200').then(() => undefined, (e: unknown) => e);
-    expect(error).to.be.instanceOf(JournalError).and.have.property('code', 'JOURNAL_STORE_UNAVAILABLE');
+    await expectThrows(() => refusing.claim(freshKey(), digestOf('c'), '0200'), JournalError, 'JOURNAL_STORE_UNAVAILABLE');
     await Promise.all([keysWithGuard.close(), refusing.close()]);
   });
 
@@ -446,13 +438,11 @@ describe('journal: JournalWriter (PostgreSQL)', function () {
       for (let i = 0; i < 50; i++) writer.record(entry(i));
       await sleep(100);
       expect(writer.queueDepth).to.equal(50);
-      let flushError: unknown;
-      await writer.flush().catch((error: unknown) => (flushError = error));
-      expect(flushError).to.have.property('code', 'ECONNREFUSED');
+      await expectThrows(() => writer.flush(), Error, 'ECONNREFUSED');
 
       client.target = pool;
       for (let i = 50; i < 60; i++) writer.record(entry(i));
-      await eventually(async () => (await rowsOf(instanceId)) === 60);
+      await waitFor(async () => (await rowsOf(instanceId)) === 60, { what: 'the 60 entries in the journal', timeoutMs: 5_000, intervalMs: 20 });
       expect(writer.queueDepth).to.equal(0);
       expect(writer.droppedCount).to.equal(0);
     } finally {

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
-import { LOG_FLUSH_INTERVAL_MS } from '../src/observability/logger.js';
+import { LOG_FLUSH_INTERVAL_MS } from '../../src/observability/logger.js';
 
-const LOGGER = new URL('../src/observability/logger.ts', import.meta.url).pathname;
+const LOGGER = new URL('../../src/observability/logger.ts', import.meta.url).pathname;
 
 /**
  * Runs `script` (after `log` is created as in production: JSON lines to stdout, buffered) in a child process

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { hasErrors, runLoad, startEchoServer, type EchoFaults, type LoadReport } from '../src/loadgen/index.js';
-import { runCli, type CliResult } from './support/run-cli.js';
-import { startTestSwitch, type TestSwitch } from './support/switch-harness.js';
+import { hasErrors, runLoad, startEchoServer, type EchoFaults, type LoadReport } from '../../src/loadgen/index.js';
+import { demo, runCli, startTestSwitch, type CliResult, type TestSwitch } from '../support/index.js';
 
 
 /** `jht-switch load ...` as a process: the real executable. */
@@ -50,7 +49,7 @@ describe('load generator', function () {
     it('by account (field 102) as well as by card', async () => {
       const report = await runLoad({
         host: '127.0.0.1', port: sw.port, connections: 1, mode: { kind: 'rate', rate: 200 }, durationS: 0.5,
-        identities: [{ kind: 'account', value: '1234567890' }, { kind: 'pan', value: '6040990000000092' }],
+        identities: [{ kind: 'account', value: demo.account }, { kind: 'pan', value: demo.unlinkedCard }],
       });
       expect(report.errors).to.equal(0);
       expect(report.responseCodes).to.deep.equal({ '00': 50, 14: 50 });

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { runNode, type CliResult } from './support/run-cli.js';
+import { runNode, type CliResult } from '../support/index.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCRIPT = join(ROOT, 'scripts/make-certs.ts');
 const FILES = ['ca.cert.pem', 'ca.key.pem', 'server.cert.pem', 'server.key.pem', 'demo-partner.cert.pem', 'demo-partner.key.pem'];
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';

@@ -1,0 +1,18 @@
+/**
+ * The test toolkit: every test imports its helpers from here.
+ * - waiting: waitFor (names what it waited for when time is up), sleep;
+ * - errors: expectThrows (class and code, sync or async);
+ * - peers: TestPeer, a framed connection's far side, and the contract's binary2 framing;
+ * - demo identities: demo.approvedCard, demo.account, ... from the demo data files;
+ * - the shared database, a real switch on it, the real executable, message arbitraries.
+ */
+export { sleep, waitFor, type WaitOptions } from './wait.js';
+export { expectThrows, type ErrorClass } from './expect-throws.js';
+export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
+export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
+export { TEST_CARD_KEY, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, testClusterIsDurable } from './database.js';
+export { startServe, type ServeProcess } from './serve-process.js';
+export { findBinary, requireBinary } from './system-packages.js';
+export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
+export { runCli, runNode, type CliResult } from './run-cli.js';
+export { messageOf, PLAIN_TEXT, valueFor, type TextAlphabets } from './message-arbitraries.js';
