@@ -48,7 +48,7 @@ describe('config', () => {
   it('errors name the partner and the key', async () => {
     const bad = await file('bad.yaml', 'partners:\n  - id: demo\n    name: Demo\n    acquirerIds: ["99901"]\n  - id: bank-b\n    name: B\n    acquirerIds: ["99902"]\n    framing: { type: carrier-pigeon }\n');
     const error = configError(() => loadConfig({ file: bad, env: {} }));
-    expect(error.message).to.match(/^.*bad\.yaml: partner "bank-b" \(partners\[1\]\): framing\.type: /);
+    expect(error.message).to.match(/^.*bad\.yaml:8:22: partner "bank-b" \(partners\[1\]\): framing\.type: /);
     expect(configError(() => loadConfig({ file: 'nope.yaml', env: {} })).message).to.match(/cannot read/);
     const broken = await file('broken.json', '{ "listen": ');
     expect(configError(() => loadConfig({ file: broken, env: {} })).message).to.match(/not valid JSON/);
@@ -70,5 +70,23 @@ describe('config', () => {
     expect(error.message).to.include('partner "a" (partners[0]): mac');
     expect(error.message).to.include('08D7B4');
     expect(error.message).to.not.include(key.slice(0, 16));
+  });
+  it('a syntax error names the file, line and column, never the line itself (it may hold a MAC key)', async () => {
+    const key = '0123456789ABCDEFFEDCBA9876543210';
+    const yaml = await file('syntax.yaml', `partners:\n  - id: a\n    mac: { algorithm: x9.19, key: ${key}, kcv: 08D7B4\n  bad: [\n`);
+    const error = configError(() => loadConfig({ file: yaml, env: {} }));
+    expect(error.message).to.match(/syntax\.yaml:4:3: not valid YAML \(BAD_INDENT\)$/);
+    expect(error.message).to.not.include(key.slice(0, 8));
+    expect(error.position).to.deep.equal({ line: 4, col: 3 });
+    const json = await file('syntax.json', `{\n  "partners": [{ "mac": { "key": "${key}" x } }]\n}\n`);
+    const jsonError = configError(() => loadConfig({ file: json, env: {} }));
+    expect(jsonError.message).to.match(/syntax\.json:2:\d+: not valid JSON$/);
+    expect(jsonError.message).to.not.include(key.slice(0, 8));
+  });
+
+  it('a validation error names the line and column of the key', async () => {
+    const bad = await file('where.yaml', 'listen:\n  port: 9000\npartners:\n  - id: demo\n    name: Demo\n    acquirerIds: ["99901"]\n    framing:\n      type: carrier-pigeon\n');
+    expect(configError(() => loadConfig({ file: bad, env: {} })).message)
+      .to.match(/where\.yaml:8:13: partner "demo" \(partners\[0\]\): framing\.type: /);
   });
 });

@@ -1,18 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { MacKey, MacKeyError } from '../security/index.js';
+import { ConfigError } from './config-error.js';
+import { readConfigDocument, type ConfigDocument } from './document.js';
 import { switchConfigSchema, type SwitchConfig } from './schema.js';
 
-/** A configuration that does not validate; the message names the partner and the key. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
-  constructor(readonly source: string, readonly path: string, reason: string) {
-    super(`${source}: ${path ? `${path}: ` : ''}${reason}`);
-  }
-}
+export { ConfigError } from './config-error.js';
 
 export interface ConfigSources {
   /** A JSON or YAML file (--config or JHT_CONFIG). */
@@ -20,22 +12,6 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Command-line overrides, applied last. */
   overrides?: { host?: string | undefined; port?: number | undefined; dataDir?: string | undefined; seedDemo?: boolean | undefined };
-}
-
-function readDocument(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, '', `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    const doc: unknown = ['.yaml', '.yml'].includes(extname(file)) ? parseYaml(text) : JSON.parse(text);
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the top level must be an object');
-    return doc as Record<string, unknown>;
-  } catch (error) {
-    throw new ConfigError(file, '', `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
-  }
 }
 
 /** `partners.1.framing.type` -> `partner "bank-b" (partners[1]): framing.type`. */
@@ -100,7 +76,8 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.JHT_CONFIG;
   const source = file ?? 'configuration';
-  const doc: Record<string, unknown> = file ? readDocument(file) : {};
+  const document: ConfigDocument | undefined = file ? readConfigDocument(file) : undefined;
+  const doc: Record<string, unknown> = document?.content ?? {};
   const database = { ...(doc.database as object | undefined) } as Record<string, unknown>;
   if (env.DATABASE_URL) database.url = env.DATABASE_URL;
   const listen = { ...(doc.listen as object | undefined) } as Record<string, unknown>;
@@ -118,7 +95,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const parsed = switchConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue: z.core.$ZodIssue = parsed.error.issues[0]!;
-    throw new ConfigError(source, describePath(issue.path, merged), issue.message);
+    throw new ConfigError(source, describePath(issue.path, merged), issue.message, document?.locate(issue.path));
   }
   checkPartners(parsed.data, source);
   return parsed.data;
