@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { MacKey, MacKeyError } from '../security/index.js';
+import { overlappingEntries } from '../transport/allow-list.js';
+import { TransportConfigError } from '../transport/errors.js';
 import { ConfigError } from './config-error.js';
 import { readConfigDocument, type ConfigDocument } from './document.js';
 import { switchConfigSchema, type SwitchConfig } from './schema.js';
@@ -28,14 +30,16 @@ function describePath(path: readonly PropertyKey[], doc: Record<string, unknown>
 function checkPartners(config: SwitchConfig, source: string): void {
   const ids = new Set<string>();
   const acquirers = new Map<string, string>();
-  const sharedAddresses = new Map<string, string>();
+  const sharedAddresses: { partner: string; allowFrom: readonly string[] }[] = [];
   config.partners.forEach((partner, index) => {
     const at = `partner "${partner.id}" (partners[${index}])`;
     if (ids.has(partner.id)) throw new ConfigError(source, at, 'id is used by another partner');
     ids.add(partner.id);
+    // Already without leading zeros (schema), so 99901 and 099901 are one acquirer here, as on the wire.
     for (const acquirer of partner.acquirerIds) {
       const owner = acquirers.get(acquirer);
-      if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}"`);
+      if (owner === partner.id) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} is listed twice (leading zeros do not count)`);
+      if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}" (leading zeros do not count)`);
       acquirers.set(acquirer, partner.id);
     }
     if (partner.mac.algorithm !== 'none') {
@@ -57,16 +61,23 @@ function checkPartners(config: SwitchConfig, source: string): void {
     if (shared && (partner.framing.type !== 'binary-2' || partner.framing.headerCountsItself)) {
       throw new ConfigError(source, `${at}: framing`, 'the shared listener speaks the default framing (binary-2); give the partner a listener of its own');
     }
-    // On the shared listener a connection is bound to a partner by its source address, so addresses must not overlap.
+    // On the shared listener a connection is bound to a partner by its source address, so no address may be
+    // admitted for two partners: not the same entry, and not one inside another's CIDR block.
     if (shared) {
-      for (const address of partner.allowFrom) {
-        const owner = sharedAddresses.get(address);
-        if (owner) {
-          throw new ConfigError(source, `${at}: allowFrom`,
-            `${address} is also allowed for partner "${owner}" on the shared listener; give one of them a listener or TLS`);
+      for (const other of sharedAddresses) {
+        let overlap: [string, string] | undefined;
+        try {
+          overlap = overlappingEntries(partner.allowFrom, other.allowFrom);
+        } catch (error) {
+          if (error instanceof TransportConfigError) throw new ConfigError(source, `${at}: allowFrom`, error.message);
+          throw error;
         }
-        sharedAddresses.set(address, partner.id);
+        if (overlap) {
+          const [mine, theirs] = overlap;
+          throw new ConfigError(source, `${at}: allowFrom`, `${mine === theirs ? mine : `${mine} overlaps ${theirs}, which`} is also allowed for partner "${other.partner}" on the shared listener; give one of them a listener or TLS`);
+        }
       }
+      sharedAddresses.push({ partner: partner.id, allowFrom: partner.allowFrom });
     }
   });
 }

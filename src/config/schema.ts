@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
+import { canonicalAcquirerId } from './acquirer-id.js';
 
 /**
  * The switch's configuration. Everything has a default that reproduces specs/CONTRACT.md, so
@@ -43,8 +44,8 @@ const macSchema = z.discriminatedUnion('algorithm', [
 export const partnerSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
   name: z.string().min(1),
-  /** Field 32 values this partner may send. */
-  acquirerIds: z.array(digits(11)).min(1),
+  /** Field 32 values this partner may send, kept without leading zeros ("008" is 8: see canonicalAcquirerId). */
+  acquirerIds: z.array(digits(11)).min(1).transform((ids) => ids.map(canonicalAcquirerId)),
   /** A listener of its own; without one, the partner connects to the shared listener and is known by its address. */
   listener: hostPort.optional(),
   dialOut: z.object({

@@ -1,3 +1,4 @@
+import { canonicalAcquirerId } from '../config/acquirer-id.js';
 import type { PartnerConfig } from '../config/schema.js';
 import type { MacKey } from '../security/index.js';
 import type { PartnerLoad } from './partner-load.js';
@@ -25,12 +26,14 @@ export class Session {
     /** The partner's MAC key, when it uses one: every message both ways carries a MAC. */
     readonly macKey?: MacKey,
   ) {
-    this.acquirers = new Set(partner.acquirerIds);
+    // Already canonical in the configuration; mapped again for a PartnerConfig built by hand.
+    this.acquirers = new Set(partner.acquirerIds.map(canonicalAcquirerId));
     this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;
   }
 
+  /** Whether the acquirer (as sent: "008", "8" or zero-padded in field 90) is one of the partner's. */
   ownsAcquirer(acquirerId: string): boolean {
-    return this.acquirers.has(acquirerId);
+    return this.acquirers.has(canonicalAcquirerId(acquirerId));
   }
 
   /** Whether the partner's configuration allows this (already recognised as JHT) processing code. */
