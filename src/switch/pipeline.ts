@@ -3,7 +3,7 @@ import { LedgerUnavailableError } from '../ledger/errors.js';
 import { Mti, ResponseCode, expectsResponse } from './iso-codes.js';
 import { buildResponse, replayableOf } from './respond.js';
 import { admitWithinLimits } from './steps/admit-within-limits.js';
-import { bindAcquirer } from './steps/bind-acquirer.js';
+import { bindAcquirer, checkBin } from './steps/bind-acquirer.js';
 import { detectDuplicate } from './steps/detect-duplicate.js';
 import { lookupParticipant } from './steps/lookup-participant.js';
 import { networkManagement } from './steps/network-management.js';
@@ -14,7 +14,7 @@ import type { Step, SwitchServices, Transaction } from './transaction.js';
 
 /** The participants of each kind of request, in order (jPOS TransactionManager style). */
 const INQUIRY: readonly Step[] = [
-  verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant,
+  verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, checkBin, detectDuplicate, lookupParticipant,
 ];
 const REVERSAL: readonly Step[] = [verifyMac, admitWithinLimits, bindAcquirer, reverse];
 const NETWORK: readonly Step[] = [verifyMac, networkManagement];

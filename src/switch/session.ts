@@ -14,6 +14,7 @@ export class Session {
   readonly openedAt = new Date();
   private readonly acquirers: ReadonlySet<string>;
   private readonly processingCodes: ReadonlySet<string> | undefined;
+  private readonly bins: readonly string[] | undefined;
 
   constructor(
     readonly id: string,
@@ -29,6 +30,12 @@ export class Session {
     // Already canonical in the configuration; mapped again for a PartnerConfig built by hand.
     this.acquirers = new Set(partner.acquirerIds.map(canonicalAcquirerId));
     this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;
+    this.bins = partner.bins;
+  }
+
+  /** Whether the card is one of the partner's (its BIN list), or the partner has no BIN list. */
+  issuesCard(pan: string): boolean {
+    return this.bins === undefined || this.bins.some((bin) => pan.startsWith(bin));
   }
 
   /** Whether the acquirer (as sent: "008", "8" or zero-padded in field 90) is one of the partner's. */

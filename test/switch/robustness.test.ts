@@ -22,7 +22,11 @@ describe('switch: transport behaviour', function () {
   let sw: TestSwitch;
 
   before(async () => {
-    sw = await startTestSwitch({ transport: { maxFrameBytes: 8192, idleTimeoutMs: 300_000, maxGarbageFrames: 3 } });
+    sw = await startTestSwitch({
+      transport: { maxFrameBytes: 8192, idleTimeoutMs: 300_000, maxGarbageFrames: 3 },
+      // Bursts of 200 pipelined inquiries, more than once a second: above the default rate of 200/s.
+      partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { requestsPerSecond: 5_000 } }],
+    });
   });
   after(async () => sw.stop());
 
