@@ -19,8 +19,8 @@ export interface ConnectionHandlerDeps {
   readonly journal: JournalWriter;
   readonly log: Logger;
   readonly observer: SwitchObserver;
-  /** Packs a response, adding its MAC when the partner uses one. */
-  readonly packResponse?: (response: IsoMessage) => Buffer;
+  /** Packs a response, adding its MAC when the partner uses one and `sign` is true. */
+  readonly packResponse?: (response: IsoMessage, sign: boolean) => Buffer;
   /** The switch's own requests on this connection (dial-out): answers to them are routed here. */
   readonly outbound?: OutboundRequests;
 }
@@ -53,9 +53,12 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     if (outcome.kind === 'garbage') {
       const { code, field, offset } = outcome.error;
       connectionLog.warn({ code, field, offset, bytes: tx.raw.length }, 'undecodable message (MTI or bitmap): no answer');
-      if (connection.recordGarbage()) connectionLog.warn('too many undecodable messages: closing the connection');
+      connection.recordGarbage(); // at the limit the connection ends, and logs why
       return null;
     }
+    // A malformed frame answered 30 counts toward the garbage limit as well, so that a peer cannot flood the
+    // log and the journal with them. Its answer still goes out before the connection ends.
+    if (tx.kind === 'format-error') connection.recordGarbage();
     if (outcome.kind === 'ignore') {
       const message = tx.request!;
       // An answer to the switch's own 0800 counts only with a good MAC; otherwise it never arrived.
@@ -66,7 +69,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     }
     let packed: Buffer;
     try {
-      packed = pack(outcome.response);
+      packed = pack(outcome.response, tx.macChecked);
     } catch (error) {
       connectionLog.error({ err: error, mti: outcome.response.mti }, 'cannot pack the response: no answer');
       journal.record(journalEntryOf(tx, undefined, session.id));

@@ -18,8 +18,12 @@ const INQUIRY: readonly Step[] = [
 ];
 const REVERSAL: readonly Step[] = [verifyMac, admitWithinLimits, bindAcquirer, reverse];
 const NETWORK: readonly Step[] = [verifyMac, networkManagement];
+/** An MTI the switch does not handle: 12, but only once the MAC is checked (the answer is signed). */
+const UNSUPPORTED: readonly Step[] = [
+  verifyMac, (tx) => tx.refuse(ResponseCode.UnsupportedTransaction, `MTI ${tx.request!.mti} is not supported`),
+];
 
-function stepsFor(mti: string): readonly Step[] | undefined {
+function stepsFor(mti: string): readonly Step[] {
   switch (mti) {
     case Mti.FinancialRequest:
     case Mti.FinancialRepeat:
@@ -32,7 +36,7 @@ function stepsFor(mti: string): readonly Step[] | undefined {
     case Mti.NetworkRequest:
       return NETWORK;
     default:
-      return undefined;
+      return UNSUPPORTED;
   }
 }
 
@@ -42,7 +46,10 @@ export type Outcome =
   | { kind: 'garbage'; error: Iso8583DecodeError }
   | { kind: 'ignore'; reason: string };
 
-/** Decode (30): a message whose MTI or bitmap cannot be read gets no answer at all (CONTRACT). */
+/**
+ * Decode (30): a message whose MTI or bitmap cannot be read gets no answer at all (CONTRACT). Any other
+ * decode failure is answered 30 with what was decoded; its MAC cannot be checked, so that answer is unsigned.
+ */
 function decode(tx: Transaction): Outcome | undefined {
   try {
     tx.request = tx.packager.unpack(tx.raw);
@@ -74,11 +81,7 @@ export async function processRequest(tx: Transaction, services: SwitchServices):
     if (rejected) return rejected;
     const request = tx.request!;
     if (!expectsResponse(request.mti)) return { kind: 'ignore', reason: `${request.mti} is a response; nothing to answer` };
-    if (tx.responseCode === undefined) {
-      const steps = stepsFor(request.mti);
-      if (steps) await runSteps(steps, tx, services);
-      else tx.refuse(ResponseCode.UnsupportedTransaction, `MTI ${request.mti} is not supported`);
-    }
+    if (tx.responseCode === undefined) await runSteps(stepsFor(request.mti), tx, services);
   } catch (error) {
     if (error instanceof LedgerUnavailableError) tx.refuse(ResponseCode.LedgerUnavailable, `ledger ${error.reason}`);
     else {

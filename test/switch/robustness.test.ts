@@ -71,6 +71,17 @@ describe('switch: transport behaviour', function () {
     await expectSwitchAnswers(sw);
   });
 
+  it('malformed frames answered 30 count toward the garbage limit: each is answered, then the connection closes', async () => {
+    const peer = await signedOnPeer(sw);
+    for (let i = 0; i < 3; i++) {
+      const packed = pack(balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATM00003', pan: '6040990000000001' }));
+      peer.sendFrame(packed.subarray(0, packed.length - 2)); // field 49 cut short: decodes as far as 41
+    }
+    expect(await peer.waitFor(() => peer.closed)).to.equal(true);
+    expect(peer.frames.map((f) => packager.unpack(f).get(39))).to.deep.equal(['30', '30', '30']);
+    await expectSwitchAnswers(sw);
+  });
+
   it('closes a connection whose frame header announces more than the maximum, or zero bytes', async () => {
     for (const header of [Buffer.from([0x23, 0x29]) /* 9001 */, Buffer.from([0x00, 0x00])]) {
       const peer = await RawPeer.connect(sw.port);
