@@ -130,16 +130,20 @@ export interface SwitchProcessOptions {
 /**
  * `jht-switch serve` as deployed: default settings (log level info, JSON lines to a file, metrics and the
  * admin socket on, the embedded PostgreSQL with its default durability), except the demo partner may open
- * `maxConnections`, and every port and socket is this run's own.
+ * `maxConnections` and is not rate-limited (the default 200/s would cap the benchmark), and every port and
+ * socket is this run's own.
  * With DATABASE_URL set (a member of jht_switch), that server is used instead: migrate and seed it first
  * (`jht-switch migrate --database-url <owner's URL> --seed-demo`).
  */
+/** The benchmark measures the switch, not the partner's rate limit (200/s by default). */
+const BENCH_REQUESTS_PER_SECOND = 1_000_000;
+
 export async function startSwitchProcess(options: SwitchProcessOptions): Promise<ServerProcess> {
   const port = await freePort();
   const config = {
     listen: { host: '127.0.0.1', port },
     database: { dataDir: path.join(options.workDir, 'pg'), embeddedPort: await freePort() },
-    partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { maxConnections: options.maxConnections } }],
+    partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { maxConnections: options.maxConnections, requestsPerSecond: BENCH_REQUESTS_PER_SECOND } }],
     // Operations stay on, as deployed, but on a socket and a port of this run's own.
     admin: { socketPath: path.join(options.workDir, 'admin.sock') },
     metrics: { port: await freePort() },

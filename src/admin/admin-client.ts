@@ -78,7 +78,10 @@ export class AdminClient {
   }
 
   private async command<C extends AdminCommand>(command: C): Promise<AdminResults[C]> {
-    const raw = await this.request({ command }, this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS[command]);
+    // Under sudo the kernel reports root; SUDO_UID says who ran sudo (the switch records both).
+    const sudoUid = process.env.SUDO_UID;
+    const payload = { command, ...(sudoUid && /^\d{1,10}$/.test(sudoUid) ? { sudoUid } : {}) };
+    const raw = await this.request(payload, this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS[command]);
     const answer = adminAnswerSchema.safeParse(raw);
     if (!answer.success) throw new AdminConnectionError(this.socketPath, `the switch's answer to ${command} is not valid: ${answer.error.issues[0]?.message ?? ''}`);
     if (!answer.data.ok) throw new AdminCommandError(answer.data.error.code, answer.data.error.message);

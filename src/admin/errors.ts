@@ -46,3 +46,12 @@ export class AdminCommandError extends Error {
     super(message);
   }
 }
+
+/** The operator audit log cannot be opened or written: operations that must be audited are refused. */
+export class AdminAuditLogError extends Error {
+  override readonly name = 'AdminAuditLogError';
+  readonly code = 'ADMIN_AUDIT_LOG_FAILED';
+  constructor(readonly auditLogPath: string, reason: string) {
+    super(`operator audit log ${auditLogPath}: cannot be written (${reason})`);
+  }
+}

@@ -39,7 +39,9 @@ export interface Operations {
 export async function startOperations(options: OperationsOptions): Promise<Operations> {
   const { running, metrics, log } = options;
   metrics.bind({ breakerState: () => running.ledger.state, journalQueueDepth: () => running.journal.queueDepth });
-  const admin = await startAdminServer({ socketPath: options.admin.socketPath, control: running, recent: metrics.recent, log });
+  const admin = await startAdminServer({
+    socketPath: options.admin.socketPath, auditLogPath: options.admin.auditLogPath, control: running, recent: metrics.recent, log,
+  });
   let http: OpsHttpServer | undefined;
   if (options.http.enabled) {
     try {

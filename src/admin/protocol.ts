@@ -18,11 +18,17 @@ export const AdminErrorCode = {
   Busy: 'ADMIN_BUSY',
   /** The switch failed to carry the command out (and had no more precise code). */
   CommandFailed: 'ADMIN_COMMAND_FAILED',
+  /** The operator audit log could not be written: commands that must be audited are refused. */
+  AuditUnavailable: 'ADMIN_AUDIT_UNAVAILABLE',
 } as const;
 export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
 
 /** The envelope first, the command name second: a misspelt command gets a better answer than "invalid". */
-export const adminRequestSchema = z.object({ command: z.string().min(1).max(64) }).strict();
+export const adminRequestSchema = z.object({
+  command: z.string().min(1).max(64),
+  /** The client's SUDO_UID, when it has one: recorded in the audit log beside the kernel's uid, never trusted. */
+  sudoUid: z.string().regex(/^\d{1,10}$/).optional(),
+}).strict();
 
 export function isAdminCommand(name: string): name is AdminCommand {
   return (ADMIN_COMMANDS as readonly string[]).includes(name);

@@ -1,12 +1,16 @@
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { IsoClient } from '../client/iso-client.js';
 import { balanceInquiry, networkRequest } from '../client/atm-messages.js';
 import type { IsoMessage } from '../iso8583/index.js';
-import { maskPan } from '../iso8583/index.js';
+import { maskAccount, maskPan } from '../iso8583/index.js';
 import { formatRupiah, parseAdditionalAmounts } from '../switch/balance-fields.js';
 import { describeResponseCode, ResponseCode } from '../switch/iso-codes.js';
 import { CliError } from './cli-error.js';
 import { parseDigits, parsePort, parsePositiveInt } from './options.js';
+
+/** `--pan -` / `--account -`: the number comes from standard input, so it shows neither in `ps` nor in the shell's history. */
+const FROM_STDIN = '-';
 
 interface AtmOptions {
   host: string;
@@ -56,14 +60,32 @@ async function runMany(client: IsoClient, options: AtmOptions): Promise<Map<stri
   return counts;
 }
 
+function orStdin(parse: (value: string) => string): (value: string) => string {
+  return (value) => (value === FROM_STDIN ? value : parse(value));
+}
+
+/** The first line of standard input, as digits; the error never repeats what was read. */
+async function digitsFromStdin(option: string, max: number): Promise<string> {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  const line = await new Promise<string>((resolve) => {
+    lines.once('line', resolve);
+    lines.once('close', () => resolve(''));
+  });
+  lines.close();
+  process.stdin.destroy();
+  const value = line.trim();
+  if (!new RegExp(`^\\d{1,${max}}$`).test(value)) throw new CliError(`${option} -: standard input must hold 1 to ${max} digits`);
+  return value;
+}
+
 export function registerAtmCommand(program: Command): void {
   program
     .command('atm')
     .description('ATM simulator: sign on, send a JHT balance inquiry and show the answer')
     .option('--host <host>', 'switch host', '127.0.0.1')
     .option('--port <port>', 'switch port', parsePort, 8583)
-    .option('--pan <pan>', 'card number (field 2)', parseDigits(19))
-    .option('--account <account>', 'account number (field 102)', parseDigits(28))
+    .option('--pan <pan>', 'card number (field 2); - reads it from standard input', orStdin(parseDigits(19)))
+    .option('--account <account>', 'account number (field 102); - reads it from standard input', orStdin(parseDigits(28)))
     .option('--acquirer <id>', 'acquirer institution ID (field 32)', parseDigits(11), '99901')
     .option('--terminal <id>', 'terminal ID (field 41)', 'JHTATM01')
     .option('-p, --profile <name>', 'packager profile', 'iso87-ascii')
@@ -72,13 +94,15 @@ export function registerAtmCommand(program: Command): void {
     .option('--timeout <ms>', 'answer timeout', parsePositiveInt, 10_000)
     .action(async (options: AtmOptions) => {
       if ((options.pan === undefined) === (options.account === undefined)) throw new CliError('give exactly one of --pan or --account');
+      if (options.pan === FROM_STDIN) options.pan = await digitsFromStdin('--pan', 19);
+      if (options.account === FROM_STDIN) options.account = await digitsFromStdin('--account', 28);
       const client = await IsoClient.connect({ host: options.host, port: options.port, profile: options.profile, timeoutMs: options.timeout });
       try {
         const signOn = await client.request(networkRequest(client.nextStan(), '001'));
         if (signOn.get(39) !== ResponseCode.Approved) {
           throw new CliError(`sign-on refused: ${signOn.get(39)} (${describeResponseCode(signOn.get(39) ?? '')})`, 1);
         }
-        const who = options.pan !== undefined ? `card ${maskPan(options.pan)}` : `account ${options.account}`;
+        const who = options.pan !== undefined ? `card ${maskPan(options.pan)}` : `account ${maskAccount(options.account!)}`;
         if (options.count === 1) {
           const response = await client.request(balanceInquiry({ ...options, acquirerId: options.acquirer, terminalId: options.terminal, stan: client.nextStan() }));
           process.stdout.write(`JHT balance inquiry for ${who}\n${describeAnswer(response)}\n`);

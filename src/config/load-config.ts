@@ -1,19 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { MacKey, MacKeyError } from '../security/index.js';
 import { databaseUrlProblem } from './database-url.js';
+import { overlappingEntries } from '../transport/allow-list.js';
+import { TransportConfigError } from '../transport/errors.js';
+import { ConfigError } from './config-error.js';
+import { readConfigDocument, type ConfigDocument } from './document.js';
 import { switchConfigSchema, type SwitchConfig } from './schema.js';
 
-/** A configuration that does not validate; the message names the partner and the key. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'CONFIG_INVALID';
-  constructor(readonly source: string, readonly path: string, reason: string) {
-    super(`${source}: ${path ? `${path}: ` : ''}${reason}`);
-  }
-}
+export { ConfigError } from './config-error.js';
 
 export interface ConfigSources {
   /** A JSON or YAML file (--config or JHT_CONFIG). */
@@ -21,22 +15,6 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Command-line overrides, applied last. */
   overrides?: { host?: string | undefined; port?: number | undefined; dataDir?: string | undefined; seedDemo?: boolean | undefined };
-}
-
-function readDocument(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, '', `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    const doc: unknown = ['.yaml', '.yml'].includes(extname(file)) ? parseYaml(text) : JSON.parse(text);
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('the top level must be an object');
-    return doc as Record<string, unknown>;
-  } catch (error) {
-    throw new ConfigError(file, '', `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
-  }
 }
 
 /** `partners.1.framing.type` -> `partner "bank-b" (partners[1]): framing.type`. */
@@ -53,14 +31,16 @@ function describePath(path: readonly PropertyKey[], doc: Record<string, unknown>
 function checkPartners(config: SwitchConfig, source: string): void {
   const ids = new Set<string>();
   const acquirers = new Map<string, string>();
-  const sharedAddresses = new Map<string, string>();
+  const sharedAddresses: { partner: string; allowFrom: readonly string[] }[] = [];
   config.partners.forEach((partner, index) => {
     const at = `partner "${partner.id}" (partners[${index}])`;
     if (ids.has(partner.id)) throw new ConfigError(source, at, 'id is used by another partner');
     ids.add(partner.id);
+    // Already without leading zeros (schema), so 99901 and 099901 are one acquirer here, as on the wire.
     for (const acquirer of partner.acquirerIds) {
       const owner = acquirers.get(acquirer);
-      if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}"`);
+      if (owner === partner.id) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} is listed twice (leading zeros do not count)`);
+      if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}" (leading zeros do not count)`);
       acquirers.set(acquirer, partner.id);
     }
     if (partner.mac.algorithm !== 'none') {
@@ -82,16 +62,23 @@ function checkPartners(config: SwitchConfig, source: string): void {
     if (shared && (partner.framing.type !== 'binary-2' || partner.framing.headerCountsItself)) {
       throw new ConfigError(source, `${at}: framing`, 'the shared listener speaks the default framing (binary-2); give the partner a listener of its own');
     }
-    // On the shared listener a connection is bound to a partner by its source address, so addresses must not overlap.
+    // On the shared listener a connection is bound to a partner by its source address, so no address may be
+    // admitted for two partners: not the same entry, and not one inside another's CIDR block.
     if (shared) {
-      for (const address of partner.allowFrom) {
-        const owner = sharedAddresses.get(address);
-        if (owner) {
-          throw new ConfigError(source, `${at}: allowFrom`,
-            `${address} is also allowed for partner "${owner}" on the shared listener; give one of them a listener or TLS`);
+      for (const other of sharedAddresses) {
+        let overlap: [string, string] | undefined;
+        try {
+          overlap = overlappingEntries(partner.allowFrom, other.allowFrom);
+        } catch (error) {
+          if (error instanceof TransportConfigError) throw new ConfigError(source, `${at}: allowFrom`, error.message);
+          throw error;
         }
-        sharedAddresses.set(address, partner.id);
+        if (overlap) {
+          const [mine, theirs] = overlap;
+          throw new ConfigError(source, `${at}: allowFrom`, `${mine === theirs ? mine : `${mine} overlaps ${theirs}, which`} is also allowed for partner "${other.partner}" on the shared listener; give one of them a listener or TLS`);
+        }
       }
+      sharedAddresses.push({ partner: partner.id, allowFrom: partner.allowFrom });
     }
   });
 }
@@ -101,7 +88,8 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const env = sources.env ?? process.env;
   const file = sources.file ?? env.JHT_CONFIG;
   const source = file ?? 'configuration';
-  const doc: Record<string, unknown> = file ? readDocument(file) : {};
+  const document: ConfigDocument | undefined = file ? readConfigDocument(file) : undefined;
+  const doc: Record<string, unknown> = document?.content ?? {};
   const database = { ...(doc.database as object | undefined) } as Record<string, unknown>;
   if (env.DATABASE_URL) database.url = env.DATABASE_URL;
   const listen = { ...(doc.listen as object | undefined) } as Record<string, unknown>;
@@ -119,7 +107,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const parsed = switchConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue: z.core.$ZodIssue = parsed.error.issues[0]!;
-    throw new ConfigError(source, describePath(issue.path, merged), issue.message);
+    throw new ConfigError(source, describePath(issue.path, merged), issue.message, document?.locate(issue.path));
   }
   checkPartners(parsed.data, source);
   const databaseProblem = parsed.data.database.url ? databaseUrlProblem(parsed.data.database.url, env) : undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
+import { canonicalAcquirerId } from './acquirer-id.js';
 
 /**
  * The switch's configuration. Everything has a default that reproduces specs/CONTRACT.md, so
@@ -40,11 +41,18 @@ const macSchema = z.discriminatedUnion('algorithm', [
   }).strict(),
 ]);
 
+/**
+ * Requests per second per partner unless configured: far above what one bank's ATMs send for JHT balances at
+ * their peak (tens a second), and low enough that sweeping one BIN's 10^8 to 10^9 possible cards takes weeks
+ * and shows in the share of 14 answers long before (ops/prometheus/jht-switch.rules.yaml).
+ */
+export const DEFAULT_REQUESTS_PER_SECOND = 200;
+
 export const partnerSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
   name: z.string().min(1),
-  /** Field 32 values this partner may send. */
-  acquirerIds: z.array(digits(11)).min(1),
+  /** Field 32 values this partner may send, kept without leading zeros ("008" is 8: see canonicalAcquirerId). */
+  acquirerIds: z.array(digits(11)).min(1).transform((ids) => ids.map(canonicalAcquirerId)),
   /** A listener of its own; without one, the partner connects to the shared listener and is known by its address. */
   listener: hostPort.optional(),
   dialOut: z.object({
@@ -65,8 +73,14 @@ export const partnerSchema = z.object({
   limits: z.object({
     maxConnections: z.number().int().positive().default(64),
     maxInFlight: z.number().int().positive().default(512),
-    requestsPerSecond: z.number().positive().optional(),
-  }).strict().default({ maxConnections: 64, maxInFlight: 512 }),
+    requestsPerSecond: z.number().positive().default(DEFAULT_REQUESTS_PER_SECOND),
+  }).strict().default({ maxConnections: 64, maxInFlight: 512, requestsPerSecond: DEFAULT_REQUESTS_PER_SECOND }),
+  /**
+   * The BINs (first 6 to 8 digits of field 2) of the cards this partner issues. With a list, an inquiry for
+   * any other card is answered 58 before the ledger is read, so a compromised host cannot sweep other banks'
+   * cards; without one, every card is accepted.
+   */
+  bins: z.array(z.string().regex(/^\d{6,8}$/, 'must be 6 to 8 digits')).min(1).optional(),
   signOnRequired: z.boolean().default(true),
 }).strict();
 

@@ -49,15 +49,25 @@ export abstract class Iso8583Error extends Error {
 export class Iso8583DecodeError extends Iso8583Error {
   override readonly name = 'Iso8583DecodeError';
   readonly code: DecodeErrorCode;
-  /**
-   * Everything decoded before the failure. The switch uses it to echo field 11 (and friends)
-   * in a format-error (30) response.
-   */
-  partial: IsoMessage | undefined;
+  // A private field, so that it is no own enumerable property: loggers and error serializers copy those,
+  // and the fields decoded so far hold the PAN and track 2.
+  #partial: IsoMessage | undefined;
 
   constructor(code: DecodeErrorCode, field: number, offset: number, reason: string) {
     super(field, offset, reason);
     this.code = code;
+  }
+
+  /**
+   * Everything decoded before the failure. The switch uses it to echo field 11 (and friends)
+   * in a format-error (30) response.
+   */
+  get partial(): IsoMessage | undefined {
+    return this.#partial;
+  }
+
+  set partial(message: IsoMessage | undefined) {
+    this.#partial = message;
   }
 }
 

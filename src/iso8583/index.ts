@@ -6,4 +6,4 @@ export {
   type DecodeErrorCode, type EncodeErrorCode,
 } from './errors.js';
 export type { FieldSpec, FieldType, ProfileInput, Sensitivity } from './field-spec.js';
-export { HIDDEN, maskAccount, maskPan, maskValue, renderFields, renderJson, type RenderedField } from './render.js';
+export { HIDDEN, SENSITIVE_FIELDS, maskAccount, maskPan, maskValue, maskedFields, renderFields, renderJson, type RenderedField } from './render.js';

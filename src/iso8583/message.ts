@@ -1,3 +1,5 @@
+import { maskedFields } from './render.js';
+
 /**
  * An ISO 8583 message: an MTI and data elements by number. Every value is a string as it appears in
  * the field (digits, text, or upper-case hex for binary fields), so a decoded message re-encodes to the
@@ -74,8 +76,16 @@ export class IsoMessage {
     return copy;
   }
 
-  /** `{ mti, fields: { "2": ..., "3": ... } }`: the shape the CLI reads and prints. Values are NOT masked. */
+  /**
+   * What JSON.stringify (and so any logger) sees: card data masked (PAN first 6 + last 4, tracks, PIN block,
+   * ICC data and expiry hidden), so a message that ends up in a log line by mistake does not leak.
+   */
   toJSON(): { mti: string; fields: Record<string, string> } {
+    return maskedFields(this);
+  }
+
+  /** `{ mti, fields: { "2": ..., "3": ... } }` in clear: the shape the CLI reads and prints. Never log it. */
+  toUnmaskedJSON(): { mti: string; fields: Record<string, string> } {
     const fields: Record<string, string> = {};
     for (const n of this.fieldNumbers()) fields[String(n)] = this.values[n]!;
     return { mti: this.mti, fields };

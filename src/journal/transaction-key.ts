@@ -1,3 +1,4 @@
+import { canonicalAcquirerId } from '../config/acquirer-id.js';
 import type { ParticipantLookup } from '../ledger/index.js';
 import { JournalError } from './errors.js';
 
@@ -52,7 +53,7 @@ export type ReversalMark =
  */
 export function normaliseKey(key: TransactionKey): TransactionKey {
   return {
-    acquirerId: key.acquirerId.replace(/^0+(?=.)/, ''),
+    acquirerId: canonicalAcquirerId(key.acquirerId),
     stan: key.stan,
     transmissionAt: key.transmissionAt,
     terminalId: key.terminalId,

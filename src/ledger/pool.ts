@@ -60,13 +60,25 @@ export function createPool(target: PoolTarget, tuning: PoolTuning, log: Logger):
   return pool;
 }
 
-/** The connection string with any password removed, safe to log and to show in `status`. */
+/** Query parameters that carry a secret: `?password=` works as well as the user-info part, and `sslpassword`. */
+const SECRET_PARAMETER = /pass|secret|token/i;
+const REDACTED = '***';
+
+/**
+ * The connection string with every password removed (the user-info part and any `password`-like query
+ * parameter), safe to log and to show in `status`. Not a URL: every `name=value` pair whose name says
+ * password is cut, quoted or not.
+ */
 export function redactConnectionString(connectionString: string): string {
+  let url: URL;
   try {
-    const url = new URL(connectionString);
-    url.password = '';
-    return url.toString();
+    url = new URL(connectionString);
   } catch {
-    return connectionString.replace(/password\s*=\s*\S+/gi, 'password=***');
+    return connectionString.replace(/(\w*(?:pass|secret|token)\w*)\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S+)/gi, `$1=${REDACTED}`);
   }
+  url.password = '';
+  for (const name of [...url.searchParams.keys()]) {
+    if (SECRET_PARAMETER.test(name)) url.searchParams.set(name, REDACTED);
+  }
+  return url.toString();
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BreakerState } from '../ledger/index.js';
 import type { SwitchObserver } from '../switch/control.js';
+import { Mti } from '../switch/iso-codes.js';
 import { RecentStats } from './recent-stats.js';
 
 /**
@@ -19,9 +20,11 @@ export const DEFAULT_METRICS_PREFIX = 'jht_';
 /** Label values for what the switch could not attribute, or for input that must not become a label. */
 const UNKNOWN_PARTNER = 'unknown';
 const INVALID_LABEL = 'invalid';
-// MTI and response code may come from a partner's bytes; only well-formed ones become series, so that
-// garbage cannot grow the number of time series without bound.
-const MTI_LABEL = /^\d{4}$/;
+/** The one label value of every MTI the switch does not know: a peer sending 0000-9999 makes one series, not 10,000. */
+export const OTHER_MTI_LABEL = 'other';
+// MTI and response code may come from a partner's bytes; only known MTIs and well-formed codes become
+// series, so that a peer cannot grow the number of time series without bound.
+const KNOWN_MTIS: ReadonlySet<string> = new Set(Object.values(Mti));
 const RESPONSE_CODE_LABEL = /^[0-9A-Z]{2}$/;
 
 /** What the switch's scrape-time gauges read; bound once the switch is running. */
@@ -123,10 +126,10 @@ class PrometheusSwitchMetrics implements SwitchMetrics {
     const byCode = childOf(childOf(this.transactionChildren, partnerId), mti);
     let counter = byCode.get(responseCode);
     if (!counter) {
-      const mtiLabel = MTI_LABEL.test(mti) ? mti : INVALID_LABEL;
+      const mtiLabel = KNOWN_MTIS.has(mti) ? mti : OTHER_MTI_LABEL;
       const codeLabel = RESPONSE_CODE_LABEL.test(responseCode) ? responseCode : INVALID_LABEL;
       counter = this.transactions.labels(partnerId, mtiLabel, codeLabel);
-      // An invalid value is counted, under 'invalid', but never remembered: it could be different every time.
+      // An unknown value is counted, under 'other' or 'invalid', but never remembered: it could be different every time.
       if (mtiLabel === mti && codeLabel === responseCode) byCode.set(responseCode, counter);
     }
     counter.inc();

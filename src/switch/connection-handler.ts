@@ -19,8 +19,8 @@ export interface ConnectionHandlerDeps {
   readonly journal: JournalWriter;
   readonly log: Logger;
   readonly observer: SwitchObserver;
-  /** Packs a response, adding its MAC when the partner uses one. */
-  readonly packResponse?: (response: IsoMessage) => Buffer;
+  /** Packs a response, adding its MAC when the partner uses one and `sign` is true. */
+  readonly packResponse?: (response: IsoMessage, sign: boolean) => Buffer;
   /** The switch's own requests on this connection (dial-out): answers to them are routed here. */
   readonly outbound?: OutboundRequests;
 }
@@ -53,9 +53,12 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     if (outcome.kind === 'garbage') {
       const { code, field, offset } = outcome.error;
       connectionLog.warn({ code, field, offset, bytes: tx.raw.length }, 'undecodable message (MTI or bitmap): no answer');
-      if (connection.recordGarbage()) connectionLog.warn('too many undecodable messages: closing the connection');
+      connection.recordGarbage(); // at the limit the connection ends, and logs why
       return null;
     }
+    // A malformed frame answered 30 counts toward the garbage limit as well, so that a peer cannot flood the
+    // log and the journal with them. Its answer still goes out before the connection ends.
+    if (tx.kind === 'format-error') connection.recordGarbage();
     if (outcome.kind === 'ignore') {
       const message = tx.request!;
       // An answer to the switch's own 0800 counts only with a good MAC; otherwise it never arrived.
@@ -67,7 +70,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     let response = outcome.response;
     let packed: Buffer;
     try {
-      packed = pack(response);
+      packed = pack(response, tx.macChecked);
     } catch (error) {
       connectionLog.error({ err: error, mti: response.mti }, 'cannot pack the response: no answer');
       if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
@@ -85,7 +88,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
         connectionLog.error({ err: error, stan: tx.request!.get(Field.Stan) }, 'journal: answer not durable; answering 91 instead');
         if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
         response = unavailableResponse(tx);
-        packed = pack(response);
+        packed = pack(response, tx.macChecked);
         journal.record(journalEntryOf(tx, response, session.id));
       }
     } else {

@@ -24,7 +24,7 @@ export const RESPONSE_CODE_MEANING: Readonly<Record<ResponseCode, string>> = {
   '14': 'no participant is linked to that card or account',
   '30': 'format error: a mandatory field missing or malformed',
   '57': "participant's link or membership is blocked or not active",
-  '58': 'acquirer not bound to this connection, or session not signed on',
+  '58': 'acquirer not bound to this connection, session not signed on, or card outside the partner\'s BINs',
   '63': 'MAC missing or wrong',
   '91': 'ledger unavailable',
   '94': 'duplicate transmission',

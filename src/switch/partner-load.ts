@@ -9,16 +9,14 @@ export class PartnerLoad {
 
   constructor(
     readonly maxInFlight: number,
-    /** Undefined: no rate limit. */
-    readonly requestsPerSecond: number | undefined,
+    readonly requestsPerSecond: number,
   ) {
-    this.tokens = requestsPerSecond ?? 0;
+    this.tokens = requestsPerSecond;
   }
 
   /** Takes one token; false when the partner is over its rate. The bucket holds one second's worth. */
   takeToken(now = performance.now()): boolean {
     const rate = this.requestsPerSecond;
-    if (rate === undefined) return true;
     this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) / 1000) * rate);
     this.refilledAt = now;
     if (this.tokens < 1) return false;

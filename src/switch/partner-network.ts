@@ -253,7 +253,7 @@ export class PartnerNetwork {
       journal: this.deps.journal,
       log,
       observer,
-      packResponse: (response) => runtime.pack(response),
+      packResponse: (response, sign) => (sign ? runtime.pack(response) : runtime.packager.pack(response)),
       ...(outbound ? { outbound } : {}),
     });
   }

@@ -3,7 +3,7 @@ import { LedgerUnavailableError } from '../ledger/errors.js';
 import { Mti, ResponseCode, expectsResponse } from './iso-codes.js';
 import { buildResponse, replayableOf } from './respond.js';
 import { admitWithinLimits } from './steps/admit-within-limits.js';
-import { bindAcquirer } from './steps/bind-acquirer.js';
+import { bindAcquirer, checkBin } from './steps/bind-acquirer.js';
 import { detectDuplicate } from './steps/detect-duplicate.js';
 import { lookupParticipant } from './steps/lookup-participant.js';
 import { networkManagement } from './steps/network-management.js';
@@ -15,12 +15,16 @@ import type { AnswerToStore } from '../journal/index.js';
 
 /** The participants of each kind of request, in order (jPOS TransactionManager style). */
 const INQUIRY: readonly Step[] = [
-  verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, detectDuplicate, lookupParticipant,
+  verifyMac, admitWithinLimits, validateInquiry, bindAcquirer, checkBin, detectDuplicate, lookupParticipant,
 ];
 const REVERSAL: readonly Step[] = [verifyMac, admitWithinLimits, bindAcquirer, reverse];
 const NETWORK: readonly Step[] = [verifyMac, networkManagement];
+/** An MTI the switch does not handle: 12, but only once the MAC is checked (the answer is signed). */
+const UNSUPPORTED: readonly Step[] = [
+  verifyMac, (tx) => tx.refuse(ResponseCode.UnsupportedTransaction, `MTI ${tx.request!.mti} is not supported`),
+];
 
-function stepsFor(mti: string): readonly Step[] | undefined {
+function stepsFor(mti: string): readonly Step[] {
   switch (mti) {
     case Mti.FinancialRequest:
     case Mti.FinancialRepeat:
@@ -33,7 +37,7 @@ function stepsFor(mti: string): readonly Step[] | undefined {
     case Mti.NetworkRequest:
       return NETWORK;
     default:
-      return undefined;
+      return UNSUPPORTED;
   }
 }
 
@@ -43,7 +47,10 @@ export type Outcome =
   | { kind: 'garbage'; error: Iso8583DecodeError }
   | { kind: 'ignore'; reason: string };
 
-/** Decode (30): a message whose MTI or bitmap cannot be read gets no answer at all (CONTRACT). */
+/**
+ * Decode (30): a message whose MTI or bitmap cannot be read gets no answer at all (CONTRACT). Any other
+ * decode failure is answered 30 with what was decoded; its MAC cannot be checked, so that answer is unsigned.
+ */
 function decode(tx: Transaction): Outcome | undefined {
   try {
     tx.request = tx.packager.unpack(tx.raw);
@@ -75,11 +82,7 @@ export async function processRequest(tx: Transaction, services: SwitchServices):
     if (rejected) return rejected;
     const request = tx.request!;
     if (!expectsResponse(request.mti)) return { kind: 'ignore', reason: `${request.mti} is a response; nothing to answer` };
-    if (tx.responseCode === undefined) {
-      const steps = stepsFor(request.mti);
-      if (steps) await runSteps(steps, tx, services);
-      else tx.refuse(ResponseCode.UnsupportedTransaction, `MTI ${request.mti} is not supported`);
-    }
+    if (tx.responseCode === undefined) await runSteps(stepsFor(request.mti), tx, services);
   } catch (error) {
     if (error instanceof LedgerUnavailableError) tx.refuse(ResponseCode.LedgerUnavailable, `ledger ${error.reason}`);
     else {

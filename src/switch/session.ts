@@ -1,3 +1,4 @@
+import { canonicalAcquirerId } from '../config/acquirer-id.js';
 import type { PartnerConfig } from '../config/schema.js';
 import type { MacKey } from '../security/index.js';
 import type { PartnerLoad } from './partner-load.js';
@@ -13,6 +14,7 @@ export class Session {
   readonly openedAt = new Date();
   private readonly acquirers: ReadonlySet<string>;
   private readonly processingCodes: ReadonlySet<string> | undefined;
+  private readonly bins: readonly string[] | undefined;
 
   constructor(
     readonly id: string,
@@ -25,12 +27,20 @@ export class Session {
     /** The partner's MAC key, when it uses one: every message both ways carries a MAC. */
     readonly macKey?: MacKey,
   ) {
-    this.acquirers = new Set(partner.acquirerIds);
+    // Already canonical in the configuration; mapped again for a PartnerConfig built by hand.
+    this.acquirers = new Set(partner.acquirerIds.map(canonicalAcquirerId));
     this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;
+    this.bins = partner.bins;
   }
 
+  /** Whether the card is one of the partner's (its BIN list), or the partner has no BIN list. */
+  issuesCard(pan: string): boolean {
+    return this.bins === undefined || this.bins.some((bin) => pan.startsWith(bin));
+  }
+
+  /** Whether the acquirer (as sent: "008", "8" or zero-padded in field 90) is one of the partner's. */
   ownsAcquirer(acquirerId: string): boolean {
-    return this.acquirers.has(acquirerId);
+    return this.acquirers.has(canonicalAcquirerId(acquirerId));
   }
 
   /** Whether the partner's configuration allows this (already recognised as JHT) processing code. */

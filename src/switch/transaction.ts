@@ -55,6 +55,12 @@ export class Transaction {
   replay: StoredResponse | undefined;
   /** Why the transaction was refused or failed, for the log line (never card data). */
   note: string | undefined;
+  /**
+   * Whether the request's MAC was checked (good or bad) for a partner that uses one. Only then is the
+   * answer signed: signing answers to requests nobody verified (a 30 for a frame that does not decode, a
+   * 12 for an unknown MTI) would MAC bytes of the sender's choosing, a signing oracle.
+   */
+  macChecked = false;
 
   constructor(
     readonly session: Session,

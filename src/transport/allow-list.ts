@@ -56,6 +56,24 @@ export class AllowList {
   }
 }
 
+/**
+ * A pair of entries, one from each list, that admit a common address, or undefined. CIDR blocks are either
+ * nested or disjoint, so two overlap exactly when one contains the address the other is written with
+ * (`10.0.0.0/8` contains `10.1.2.3`; `10.1.2.0/24` is contained by `10.0.0.0/8`, which contains 10.1.2.0).
+ *
+ * @throws TransportConfigError for an entry that is not an address or CIDR.
+ */
+export function overlappingEntries(a: readonly string[], b: readonly string[]): [string, string] | undefined {
+  const addressOf = (entry: string): string => entry.trim().split('/')[0]!;
+  for (const left of a) {
+    const leftList = new AllowList([left]);
+    for (const right of b) {
+      if (leftList.allows(addressOf(right)) || new AllowList([right]).allows(addressOf(left))) return [left, right];
+    }
+  }
+  return undefined;
+}
+
 function bad(entry: string, why: string): TransportConfigError {
   return new TransportConfigError('TRANSPORT_BAD_ALLOW_LIST_ENTRY', `allow-list entry ${JSON.stringify(entry)}: ${why}`);
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AdminClient } from '../../src/admin/admin-client.js';
@@ -7,7 +7,7 @@ import { adminConfigSchema } from '../../src/admin/config.js';
 import { startOperations, type Operations } from '../../src/admin/operations.js';
 import { balanceInquiry } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { ConfigError } from '../../src/config/load-config.js';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 import { switchConfigSchema, type SwitchConfig, type SwitchConfigInput } from '../../src/config/schema.js';
 import { metricsConfigSchema } from '../../src/observability/config.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -112,6 +112,19 @@ describe('admin e2e: the real switch behind the admin socket, the CLI and the op
     } finally {
       await client.close();
     }
+  });
+
+  it('reload of a file with a YAML error on the MAC key\'s line: neither the CLI nor the JSON log shows the key', async () => {
+    const key = '0123456789ABCDEFFEDCBA9876543210';
+    const file = path.join(dir, 'broken.yaml');
+    await writeFile(file, `partners:\n  - id: demo\n    mac: { algorithm: x9.19, key: ${key}, kcv: 08D7B4\n  bad: [\n`);
+    nextConfig = () => loadConfig({ file, env: {} });
+    const refused = await runCli(['reload', '--socket', socketPath]);
+    expect(refused.status).to.equal(2);
+    expect(refused.stderr).to.include(`${file}:4:3: not valid YAML`);
+    expect(refused.stderr + logs.text).to.not.include(key.slice(0, 8));
+    expect(logs.text).to.include('not valid YAML (BAD_INDENT)');
+    nextConfig = () => configOf([DEMO, BANK_A]);
   });
 
   it('drain: the switch stops accepting, answers /readyz 503, and keeps its admin socket', async () => {

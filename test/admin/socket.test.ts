@@ -202,7 +202,7 @@ describe('admin: the socket server and client (real Unix socket)', function () {
     const client = await AdminClient.connect(socketPath);
     expect((await client.status()).switch.instanceId).to.equal('host-4242-abcdef');
     await client.close();
-    expect(await readdirNames(dir)).to.deep.equal(['switch.sock']); // no private name left behind
+    expect(await readdirNames(dir)).to.deep.equal(['operator-audit.log', 'switch.sock']); // no private name left behind
   });
 
   it('two switches starting at the same moment: exactly one gets the socket', async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
@@ -15,6 +16,12 @@ describe('config', () => {
   async function file(name: string, text: string): Promise<string> {
     const at = path.join(dir, name);
     await writeFile(at, text);
+    return at;
+  }
+
+  function fileSync(name: string, text: string): string {
+    const at = path.join(dir, name);
+    writeFileSync(at, text);
     return at;
   }
 
@@ -41,7 +48,7 @@ describe('config', () => {
   it('errors name the partner and the key', async () => {
     const bad = await file('bad.yaml', 'partners:\n  - id: demo\n    name: Demo\n    acquirerIds: ["99901"]\n  - id: bank-b\n    name: B\n    acquirerIds: ["99902"]\n    framing: { type: carrier-pigeon }\n');
     const error = configError(() => loadConfig({ file: bad, env: {} }));
-    expect(error.message).to.match(/^.*bad\.yaml: partner "bank-b" \(partners\[1\]\): framing\.type: /);
+    expect(error.message).to.match(/^.*bad\.yaml:8:22: partner "bank-b" \(partners\[1\]\): framing\.type: /);
     expect(configError(() => loadConfig({ file: 'nope.yaml', env: {} })).message).to.match(/cannot read/);
     const broken = await file('broken.json', '{ "listen": ');
     expect(configError(() => loadConfig({ file: broken, env: {} })).message).to.match(/not valid JSON/);
@@ -63,5 +70,46 @@ describe('config', () => {
     expect(error.message).to.include('partner "a" (partners[0]): mac');
     expect(error.message).to.include('08D7B4');
     expect(error.message).to.not.include(key.slice(0, 16));
+  });
+  it('a syntax error names the file, line and column, never the line itself (it may hold a MAC key)', async () => {
+    const key = '0123456789ABCDEFFEDCBA9876543210';
+    const yaml = await file('syntax.yaml', `partners:\n  - id: a\n    mac: { algorithm: x9.19, key: ${key}, kcv: 08D7B4\n  bad: [\n`);
+    const error = configError(() => loadConfig({ file: yaml, env: {} }));
+    expect(error.message).to.match(/syntax\.yaml:4:3: not valid YAML \(BAD_INDENT\)$/);
+    expect(error.message).to.not.include(key.slice(0, 8));
+    expect(error.position).to.deep.equal({ line: 4, col: 3 });
+    const json = await file('syntax.json', `{\n  "partners": [{ "mac": { "key": "${key}" x } }]\n}\n`);
+    const jsonError = configError(() => loadConfig({ file: json, env: {} }));
+    expect(jsonError.message).to.match(/syntax\.json:2:\d+: not valid JSON$/);
+    expect(jsonError.message).to.not.include(key.slice(0, 8));
+  });
+
+  it('a validation error names the line and column of the key', async () => {
+    const bad = await file('where.yaml', 'listen:\n  port: 9000\npartners:\n  - id: demo\n    name: Demo\n    acquirerIds: ["99901"]\n    framing:\n      type: carrier-pigeon\n');
+    expect(configError(() => loadConfig({ file: bad, env: {} })).message)
+      .to.match(/where\.yaml:8:13: partner "demo" \(partners\[0\]\): framing\.type: /);
+  });
+  it('acquirer IDs are kept without leading zeros, so 99901 and 099901 are one acquirer', async () => {
+    const zeros = await file('zeros.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["008", "99901"] }\n');
+    expect(loadConfig({ file: zeros, env: {} }).partners[0]!.acquirerIds).to.deep.equal(['8', '99901']);
+    const both = await file('both.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["99901"] }\n  - { id: b, name: B, acquirerIds: ["099901"], listener: { port: 9501 } }\n');
+    expect(configError(() => loadConfig({ file: both, env: {} })).message).to.include('99901 already belongs to partner "a"');
+    const twice = await file('twice-own.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["8", "0008"] }\n');
+    expect(configError(() => loadConfig({ file: twice, env: {} })).message).to.include('8 is listed twice');
+  });
+
+  it('refuses overlapping CIDRs of two partners on the shared listener', async () => {
+    const refused = (allowA: string, allowB: string): string => {
+      const text = `partners:\n  - { id: a, name: A, acquirerIds: ["1"], allowFrom: ${allowA} }\n  - { id: b, name: B, acquirerIds: ["2"], allowFrom: ${allowB} }\n`;
+      return configError(() => loadConfig({ file: fileSync('cidr.yaml', text), env: {} })).message;
+    };
+    expect(refused('["10.0.0.0/8"]', '["10.1.2.3"]')).to.include('10.1.2.3 overlaps 10.0.0.0/8, which is also allowed for partner "a"');
+    expect(refused('["10.1.2.0/24"]', '["192.168.0.1", "10.0.0.0/8"]')).to.include('10.0.0.0/8 overlaps 10.1.2.0/24');
+    expect(refused('["2001:db8::/32"]', '["2001:db8:1::5"]')).to.include('overlaps 2001:db8::/32');
+    expect(refused('["10.0.0.1"]', '["::ffff:10.0.0.1"]')).to.include('overlaps 10.0.0.1');
+    const apart = fileSync('apart.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["1"], allowFrom: ["10.0.0.0/16"] }\n  - { id: b, name: B, acquirerIds: ["2"], allowFrom: ["10.1.0.0/16", "::1"] }\n');
+    expect(loadConfig({ file: apart, env: {} }).partners).to.have.length(2);
+    const own = fileSync('own.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["1"], allowFrom: ["10.0.0.0/8"] }\n  - { id: b, name: B, acquirerIds: ["2"], allowFrom: ["10.1.2.3"], listener: { port: 9502 } }\n');
+    expect(loadConfig({ file: own, env: {} }).partners).to.have.length(2);
   });
 });

@@ -11,7 +11,7 @@ for (const name of ['iso87-ascii', 'iso87-binary']) {
     it('unpack(pack(m)) equals m for any message of valid values', () => {
       fc.assert(
         fc.property(messageOf(packager.profile), (message) => {
-          expect(packager.unpack(packager.pack(message)).toJSON()).to.deep.equal(message.toJSON());
+          expect(packager.unpack(packager.pack(message)).toUnmaskedJSON()).to.deep.equal(message.toUnmaskedJSON());
         }),
         { numRuns: 500 },
       );

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { createLogger } from '../../src/observability/logger.js';
 import { BatchQueue } from '../../src/journal/batch-queue.js';
 import { JournalError } from '../../src/journal/errors.js';
-import { maskPan } from '../../src/iso8583/index.js';
+import { IsoMessage, Packager, loadProfile, maskPan } from '../../src/iso8583/index.js';
+import { requestDigestOf } from '../../src/switch/steps/detect-duplicate.js';
 import { requestDigest } from '../../src/journal/request-digest.js';
 import { normaliseKey, originalKeyOf, parseOriginalDataElements } from '../../src/journal/transaction-key.js';
 import { expectThrows, sleep, waitFor } from '../support/index.js';
@@ -35,7 +36,7 @@ describe('maskPan (codec rendering, used by the journal and logs)', () => {
     expect(maskPan('5500000000000004')).to.equal('550000******0004');
   });
 
-  it('keeps only the last 4 of a PAN shorter than 13', () => {
+  it('keeps only the last 4 of a PAN shorter than 15', () => {
     expect(maskPan('123456789012')).to.equal('********9012');
     expect(maskPan('12345')).to.equal('*2345');
     expect(maskPan('1234')).to.equal('****');
@@ -64,6 +65,21 @@ describe('journal: requestDigest', () => {
     expect(requestDigest(key, bytes).equals(digest)).to.equal(true);
     expect(requestDigest(Buffer.alloc(32, 8), bytes).equals(digest)).to.equal(false);
     expect(requestDigest(key, Buffer.from('0200F23A...4111111111111129')).equals(digest)).to.equal(false);
+  });
+
+  it('leaves sensitive authentication data (35, 45, 52, 55) out of the digest kept for 3 days', () => {
+    const packager = new Packager(loadProfile('iso87-ascii'));
+    const base = { 2: '6040990000000001', 3: '310000', 7: '1124093015', 11: '000123', 32: '99901', 41: 'ATM00001', 49: '360' };
+    const plain = new IsoMessage('0200', base);
+    const withSad = new IsoMessage('0200', { ...base, 35: '6040990000000001=29121011234567890', 45: 'B6040990000000001^BUDI^2912101', 52: '0412AC89ABCDEF67', 55: '9F2608C2C9B2D7E1' });
+    const digest = requestDigestOf(plain, packager, key);
+    // The digest is the HMAC of the request without them: nothing of the track, PIN block or ICC data is in it.
+    expect(requestDigestOf(withSad, packager, key).equals(digest)).to.equal(true);
+    expect(digest.equals(requestDigest(key, packager.pack(plain)))).to.equal(true);
+    const repeat = withSad.clone();
+    repeat.mti = '0201';
+    expect(requestDigestOf(repeat, packager, key).equals(digest)).to.equal(true);
+    expect(requestDigestOf(new IsoMessage('0200', { ...base, 2: '6040990000000019' }), packager, key).equals(digest)).to.equal(false);
   });
 
   it('refuses a key too short to be a secret', () => {

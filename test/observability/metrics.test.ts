@@ -79,8 +79,17 @@ describe('observability: metrics scraped over real HTTP', function () {
     metrics.transaction('demo', '02\u00000', '00', 0.001);
     metrics.transaction('demo', 'junk', 'x"y', 0.001);
     const { samples } = await scrape();
-    expect(valueOf(samples, 'jht_transactions_total', { partner: 'demo', mti: 'invalid', response_code: '00' })).to.equal(1);
-    expect(valueOf(samples, 'jht_transactions_total', { partner: 'demo', mti: 'invalid', response_code: 'invalid' })).to.equal(1);
+    expect(valueOf(samples, 'jht_transactions_total', { partner: 'demo', mti: 'other', response_code: '00' })).to.equal(1);
+    expect(valueOf(samples, 'jht_transactions_total', { partner: 'demo', mti: 'other', response_code: 'invalid' })).to.equal(1);
+  });
+
+  it('puts every MTI the switch does not know under one label value, other', async () => {
+    for (let n = 0; n < 1_000; n++) metrics.transaction('demo', String(3_000 + n).padStart(4, '0'), '12', 0.001);
+    metrics.transaction('demo', '0200', '00', 0.001);
+    const { samples } = await scrape();
+    const mtis = new Set(samples.filter((s) => s.name === 'jht_transactions_total').map((s) => s.labels.mti));
+    expect([...mtis].sort()).to.deep.equal(['0200', 'other']);
+    expect(valueOf(samples, 'jht_transactions_total', { partner: 'demo', mti: 'other', response_code: '12' })).to.equal(1_000);
   });
 
   it('tracks in-flight requests, connections, signed-on sessions and refusals from the observer calls', async () => {

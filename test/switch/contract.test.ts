@@ -35,7 +35,7 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
         const client = await sw.client({ signOn: false });
         const request = networkRequest(uniqueStan(), code);
         const answer = await client.request(request);
-        expect(answer.toJSON()).to.deep.equal({
+        expect(answer.toUnmaskedJSON()).to.deep.equal({
           mti: '0810',
           fields: { '7': request.get(7)!, '11': request.get(11)!, '39': '00', '70': code },
         });
@@ -129,7 +129,7 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
       wire[at] = 0x41; // 'A' in numeric field 13
       const answer = await atm.requestRaw(wire, request);
       // Fields 2 to 12 came before the bad byte; 41 came after it and cannot be echoed.
-      expect(answer.toJSON().fields).to.deep.equal({
+      expect(answer.toUnmaskedJSON().fields).to.deep.equal({
         '2': demo.approvedCard, '3': '310000', '7': request.get(7), '11': request.get(11), '12': request.get(12), '39': '30',
       });
     });
@@ -157,10 +157,10 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
       const request = inquiry({ pan: demo.secondCard });
       const first = await atm.request(request);
       const again = await atm.request(request);
-      expect(again.toJSON()).to.deep.equal(first.toJSON());
+      expect(again.toUnmaskedJSON()).to.deep.equal(first.toUnmaskedJSON());
       const repeat = request.clone();
       repeat.mti = '0201';
-      expect((await atm.request(repeat)).toJSON()).to.deep.equal(first.toJSON());
+      expect((await atm.request(repeat)).toUnmaskedJSON()).to.deep.equal(first.toUnmaskedJSON());
       await sw.running.journal.flush();
       const { rows } = await sw.running.database.pool.query<{ kind: string }>(
         'SELECT kind FROM journal WHERE stan = $1 AND acquirer_id = $2 ORDER BY id', [request.get(11), '99901']);

@@ -70,6 +70,25 @@ describe('switch: a partner that uses ANSI X9.19 MACs', function () {
     expect([first.get(39), again.get(39), again.get(54)]).to.deep.equal(['00', '00', first.get(54)]);
   });
 
+  it('a frame that does not decode is answered 30 unsigned: its MAC could not be checked', async () => {
+    const broken = inquiry();
+    const bytes = signMessage(broken, client.packager, key);
+    const answer = await client.requestRaw(bytes.subarray(0, bytes.length - 4), broken);
+    expect([answer.get(39), answer.get(11), answer.has(64), answer.has(128)]).to.deep.equal(['30', broken.get(11), false, false]);
+  });
+
+  it('an unsupported MTI is answered 12 only with a good MAC (signed), and 63 otherwise', async () => {
+    const other = (): IsoMessage => {
+      const message = inquiry();
+      message.mti = '0300';
+      return message;
+    };
+    const good = await signed(other());
+    expect([good.mti, good.get(39), macOk(good)]).to.deep.equal(['0310', '12', true]);
+    const unsigned = await client.request(other());
+    expect([unsigned.get(39), macOk(unsigned)]).to.deep.equal(['63', true]);
+  });
+
   it('never logs the key', () => {
     expect(sw.logs.text).to.not.include(KEY);
     expect(sw.logs.text).to.not.include(KEY.slice(0, 16));

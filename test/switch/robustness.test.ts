@@ -23,7 +23,11 @@ describe('switch: transport behaviour', function () {
   let sw: TestSwitch;
 
   before(async () => {
-    sw = await startTestSwitch({ transport: { maxFrameBytes: 8192, idleTimeoutMs: 300_000, maxGarbageFrames: 3 } });
+    sw = await startTestSwitch({
+      transport: { maxFrameBytes: 8192, idleTimeoutMs: 300_000, maxGarbageFrames: 3 },
+      // Bursts of 200 pipelined inquiries, more than once a second: above the default rate of 200/s.
+      partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { requestsPerSecond: 5_000 } }],
+    });
   });
   after(async () => sw.stop());
 
@@ -65,6 +69,17 @@ describe('switch: transport behaviour', function () {
     for (let i = 0; i < 3; i++) peer.send(Buffer.from(`\u0000\u0001garbage ${i}`, 'latin1'));
     await peer.waitClosed();
     expect(peer.frames).to.have.length(0);
+    await expectSwitchAnswers(sw);
+  });
+
+  it('malformed frames answered 30 count toward the garbage limit: each is answered, then the connection closes', async () => {
+    const peer = await signedOnPeer(sw);
+    for (let i = 0; i < 3; i++) {
+      const packed = pack(balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATM00003', pan: demo.approvedCard }));
+      peer.send(packed.subarray(0, packed.length - 2)); // field 49 cut short: decodes as far as 41
+    }
+    await peer.waitClosed();
+    expect(peer.frames.map((f) => packager.unpack(f.body).get(39))).to.deep.equal(['30', '30', '30']);
     await expectSwitchAnswers(sw);
   });
 

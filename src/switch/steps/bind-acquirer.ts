@@ -10,3 +10,14 @@ export const bindAcquirer: Step = (tx) => {
   }
   if (!tx.session.mayTransact) return tx.refuse(ResponseCode.AcquirerNotPermitted, 'session has not signed on');
 };
+
+/**
+ * 58 for a card outside the partner's BINs, when it has a list: decided before the ledger is read, so the
+ * answer says nothing about whether the card is linked.
+ */
+export const checkBin: Step = (tx) => {
+  const pan = tx.request!.get(Field.Pan);
+  if (pan !== undefined && !tx.session.issuesCard(pan)) {
+    return tx.refuse(ResponseCode.AcquirerNotPermitted, `card outside partner ${tx.session.partner.id}'s BINs`);
+  }
+};

@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import type { IsoMessage, Packager } from '../../iso8583/index.js';
+import { requestDigest } from '../../journal/index.js';
 import { LedgerUnavailableError } from '../../ledger/index.js';
 import { Field, ResponseCode } from '../iso-codes.js';
 import type { Step, Transaction, TransactionKey } from '../transaction.js';
@@ -16,14 +17,23 @@ export function transactionKeyOf(tx: Transaction): TransactionKey {
 }
 
 /**
- * HMAC of the request as re-packed with the repeat digit cleared (0201 is the same request as 0200) and
- * without its MAC (which covers the MTI, so a repeat's MAC differs). The codec is lossless, so equal
- * digests mean byte-identical content.
+ * Fields left out of the digest. The MAC covers the MTI, so a repeat's MAC differs. Sensitive authentication
+ * data (tracks 2, 3 and 1, the PIN block, ICC data) must not be retained after the answer in any form, a
+ * keyed hash included (PCI DSS 3.3.1), and the digest is kept for 3 days: two requests that differ only
+ * there count as the same request, which the PAN and the other fields still pin down.
  */
-export function requestDigestOf(tx: Transaction, key: Buffer): Buffer {
-  const canonical = tx.request!.clone().delete(Field.Mac).delete(Field.Mac2);
+export const DIGEST_EXCLUDED_FIELDS: readonly number[] = [Field.Track2, 36, 45, 52, 55, Field.Mac, Field.Mac2];
+
+/**
+ * HMAC of the request as re-packed with the repeat digit cleared (0201 is the same request as 0200) and
+ * without the fields of {@link DIGEST_EXCLUDED_FIELDS}. The codec is lossless, so equal digests mean
+ * byte-identical content in every other field.
+ */
+export function requestDigestOf(request: IsoMessage, packager: Packager, key: Buffer): Buffer {
+  const canonical = request.clone();
+  for (const field of DIGEST_EXCLUDED_FIELDS) canonical.delete(field);
   canonical.mti = canonical.mti.slice(0, 3) + '0';
-  return createHmac('sha256', key).update(tx.packager.pack(canonical)).digest();
+  return requestDigest(key, packager.pack(canonical));
 }
 
 /** The claim shares the ledger's time budget; a database failure behind it is the ledger being unavailable. */
@@ -55,7 +65,7 @@ export const detectDuplicate: Step = async (tx, services) => {
   // wait for a connection that will not come.
   if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
   const keys = services.transactionKeys;
-  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx, services.digestKey), tx.request!.mti, instrumentOf(tx, services));
+  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx.request!, tx.packager, services.digestKey), tx.request!.mti, instrumentOf(tx, services));
   // A claim that lands after the ATM got its 91 has no answer, and never will from here: a retransmission
   // finds its outcome unknown and processes it anew (see below), rather than being told 91 again.
   const abandonLateClaim = (): void => {

@@ -20,7 +20,7 @@ export const reverse: Step = async (tx, services) => {
     terminalId: request.get(Field.TerminalId)!,
   });
   // Field 90 may name the original's acquirer: a partner can only reverse its own transactions.
-  if (!tx.session.ownsAcquirer(originalKey.acquirerId.replace(/^0+(?=.)/, ''))) {
+  if (!tx.session.ownsAcquirer(originalKey.acquirerId)) {
     return tx.refuse(ResponseCode.AcquirerNotPermitted, 'field 90 names another partner\'s acquirer');
   }
   const reversalRef = `${request.mti}:${request.get(Field.Stan)}:${request.get(Field.TransmissionDateTime)}`;

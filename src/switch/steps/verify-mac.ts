@@ -10,5 +10,6 @@ export const verifyMac: Step = (tx) => {
   const key = tx.session.macKey;
   if (!key) return;
   const verdict = verifyMessage(tx.raw, tx.request!, tx.packager, key);
+  tx.macChecked = true;
   if (verdict !== 'ok') tx.refuse(ResponseCode.MacFailure, `MAC ${verdict}`);
 };

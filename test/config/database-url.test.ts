@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 
 describe('config: an external database off this machine only over verified TLS', () => {
   let dir: string;

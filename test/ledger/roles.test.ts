@@ -3,17 +3,17 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { fileURLToPath } from 'node:url';
-import { balanceInquiry, networkRequest } from '../src/client/atm-messages.js';
-import { IsoClient } from '../src/client/iso-client.js';
-import { switchConfigSchema } from '../src/config/schema.js';
-import type { DatabaseHandle } from '../src/ledger/index.js';
-import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE, ensureLoginUser } from '../src/ledger/roles.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { startSwitch } from '../src/switch/jht-switch.js';
-import { connectAsRole, getTestDatabase } from './support/database.js';
-import { uniqueStan } from './support/switch-harness.js';
+import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
+import { IsoClient } from '../../src/client/iso-client.js';
+import { switchConfigSchema } from '../../src/config/schema.js';
+import type { DatabaseHandle } from '../../src/ledger/index.js';
+import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE, ensureLoginUser } from '../../src/ledger/roles.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { startSwitch } from '../../src/switch/jht-switch.js';
+import { connectAsRole, getTestDatabase } from '../support/database.js';
+import { uniqueStan } from '../support/switch-harness.js';
 
-const SECURITY_MD = fileURLToPath(new URL('../SECURITY.md', import.meta.url));
+const SECURITY_MD = fileURLToPath(new URL('../../SECURITY.md', import.meta.url));
 const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'] as const;
 /** PostgreSQL 17 added MAINTAIN (VACUUM, ANALYZE, REFRESH ...). */
 const MAINTAIN_SINCE = 170000;

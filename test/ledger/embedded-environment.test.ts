@@ -2,8 +2,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { POSTGRES_ENVIRONMENT_ALLOW_LIST, postgresEnvironment, withPostgresEnvironment } from '../src/ledger/embedded-environment.js';
-import { getTestDatabase } from './support/database.js';
+import { POSTGRES_ENVIRONMENT_ALLOW_LIST, postgresEnvironment, withPostgresEnvironment } from '../../src/ledger/embedded-environment.js';
+import { getTestDatabase } from '../support/database.js';
 
 /** NAME=value pairs of a process's environment at exec time (/proc/<pid>/environ, NUL-separated). */
 async function environmentOf(pid: number): Promise<Record<string, string>> {
