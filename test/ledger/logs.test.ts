@@ -23,7 +23,7 @@ describe('ledger: no database password in a log line', function () {
     if (connectionString || typeof password !== 'string') return this.skip(); // an external DATABASE_URL: nothing to build on
     const url = `postgresql://${user}@${host}:${port}/${database}?password=${encodeURIComponent(password)}`;
     const logs = new LogCapture();
-    const handle = await openDatabase({ databaseUrl: url, dataDir: '', seedDemo: false, cardKey: TEST_CARD_KEY, log: createLogger({ destination: logs }) });
+    const handle = await openDatabase({ databaseUrl: url, dataDir: '', seedDemo: false, cardKey: TEST_CARD_KEY, role: 'owner', log: createLogger({ destination: logs }) });
     try {
       const ready = logs.lines.find((line) => line.includes('database ready'));
       expect(ready).to.be.a('string');
