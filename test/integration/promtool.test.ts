@@ -87,12 +87,16 @@ describe('integration: promtool checks what the switch gives Prometheus', functi
     expect(checked.output, 'promtool read the exposition').not.to.match(/error while linting|parse/i);
   });
 
-  it('every rule file in ops/prometheus/ passes `promtool check rules`', async function () {
-    const files = (await readdir(path.join(ROOT, 'ops/prometheus')).catch(() => [] as string[]))
-      .filter((f) => f.endsWith('.yml') && !f.endsWith('.test.yml'));
-    if (files.length === 0) this.skip();
-    const checked = await promtool(bin, ['check', 'rules', ...files.map((f) => path.join('ops/prometheus', f))]);
+  it('every rule file in ops/prometheus/ passes `promtool check rules`, and their unit tests `promtool test rules`', async () => {
+    const files = (await readdir(path.join(ROOT, 'ops/prometheus'))).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join('ops/prometheus', f));
+    const rules = files.filter((f) => !/\.test\.ya?ml$/.test(f));
+    const tests = files.filter((f) => /\.test\.ya?ml$/.test(f));
+    expect(rules, 'rule files').to.not.be.empty;
+    expect(tests, 'rule unit tests').to.not.be.empty;
+    const checked = await promtool(bin, ['check', 'rules', ...rules]);
     expect(checked.code, checked.output).to.equal(0);
+    const tested = await promtool(bin, ['test', 'rules', ...tests]);
+    expect(tested.code, tested.output).to.equal(0);
   });
 
   it('the switch under test runs on a durable cluster: fsync and synchronous commit on', async () => {
