@@ -47,6 +47,16 @@ function paceLoad(atm: IsoClient, terminal: string, nextStan: () => string, sent
   };
 }
 
+/** The ATM's 0201 for each request: every one gets the original answer or a fresh one, 00, never 96. */
+async function expectRetransmissionsApproved(atm: IsoClient, requests: readonly Sent[]): Promise<void> {
+  const codes = await Promise.all(requests.map((s) => {
+    const repeat = s.request.clone();
+    repeat.mti = '0201';
+    return atm.request(repeat).then((m) => m.get(39));
+  }));
+  expect(codes.filter((c) => c !== '00'), 'retransmission answers other than 00').to.deep.equal([]);
+}
+
 describe('integration: kill -9 loses no journal row and never answers 96', function () {
   this.timeout(300_000);
   let dir: string;
@@ -111,12 +121,7 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
     serve = await startServe(['--config', configFile], { DATABASE_URL: databaseUrl });
     const atm = await signedOn();
     try {
-      const codes = await Promise.all(unanswered.slice(0, 500).map((s) => {
-        const repeat = s.request.clone();
-        repeat.mti = '0201';
-        return atm.request(repeat).then((m) => m.get(39));
-      }));
-      expect(codes.filter((c) => c !== '00'), 'retransmission answers other than 00').to.deep.equal([]);
+      await expectRetransmissionsApproved(atm, unanswered.slice(0, 500));
     } finally {
       await atm.close();
     }
@@ -167,13 +172,7 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
         await client.end();
       }
       // Whatever got 91 or nothing is retransmitted: the original answer or a fresh one, never 96.
-      const retry = sent.filter((s) => s.answer !== '00').slice(0, 300);
-      const codes = await Promise.all(retry.map((s) => {
-        const repeat = s.request.clone();
-        repeat.mti = '0201';
-        return atm.request(repeat).then((m) => m.get(39));
-      }));
-      expect(codes.filter((c) => c !== '00'), 'retransmission answers other than 00').to.deep.equal([]);
+      await expectRetransmissionsApproved(atm, sent.filter((s) => s.answer !== '00').slice(0, 300));
     } finally {
       await atm.close();
     }
