@@ -20,6 +20,8 @@ import { startServe, type ServeProcess } from '../support/serve-process.js';
 const CARDS = DEMO_PARTICIPANTS.filter((p) => p.membershipStatus === 'ACTIVE').flatMap((p) => p.cards);
 const RATE_PER_SECOND = 1_000;
 const TICK_MS = 10;
+/** The demo partner, allowed the load: the default limit of 200 requests a second would answer 97. */
+const LOADED_DEMO_PARTNER = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { requestsPerSecond: 5_000 } };
 
 interface Sent {
   request: IsoMessage;
@@ -73,6 +75,7 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
     configFile = path.join(dir, 'switch.json');
     await writeFile(configFile, JSON.stringify({
       listen: { host: '127.0.0.1', port },
+      partners: [LOADED_DEMO_PARTNER],
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
     }));
@@ -135,6 +138,7 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
     const ownConfig = path.join(dir, 'embedded.json');
     await writeFile(ownConfig, JSON.stringify({
       listen: { host: '127.0.0.1', port },
+      partners: [LOADED_DEMO_PARTNER],
       database: { dataDir, embeddedPort },
       ledger: { breakerResetMs: 500 },
       admin: { socketPath: path.join(dir, 'admin2.sock') },
