@@ -2,6 +2,7 @@ import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type Lo
 import { commitMode } from './commit-mode.js';
 import { isRetryableConflict } from './database-errors.js';
 import { JournalError } from './errors.js';
+import { TurnBatcher } from './turn-batcher.js';
 import type { QueryConfig } from 'pg';
 import { named, type SqlClient } from './sql-client.js';
 import type { StoredResponse, TransactionKey } from './transaction-key.js';
@@ -109,9 +110,7 @@ export interface ClaimBatcherOptions {
  * for the next one, so batches grow with load instead of round trips.
  */
 export class ClaimBatcher {
-  private pending: PendingClaim[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly batcher: TurnBatcher<PendingClaim>;
   private readonly claimSql: string;
   private readonly claimName: string;
 
@@ -121,33 +120,15 @@ export class ClaimBatcher {
   ) {
     this.claimSql = claimBatch(commitMode(options.synchronousCommit));
     this.claimName = `jht_claim_v2_${options.synchronousCommit ? 'sync' : 'async'}`;
+    this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize, options.maxBatchesInFlight);
   }
 
   /** `key` must already be normalised (see normaliseKey); `read`: an instrument to look up in the ledger too. */
   submit(key: TransactionKey, digest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimedRow> {
     return new Promise<ClaimedRow>((resolve, reject) => {
-      this.pending.push({ key, digest, mti, read, resolve, reject });
-      this.schedule();
+      this.batcher.push({ key, digest, mti, read, resolve, reject });
     });
   }
-
-  private schedule(): void {
-    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.options.maxBatchesInFlight) return;
-    this.scheduled = true;
-    setImmediate(this.dispatch);
-  }
-
-  private readonly dispatch = (): void => {
-    this.scheduled = false;
-    while (this.pending.length > 0 && this.inFlight < this.options.maxBatchesInFlight) {
-      const batch = this.pending.splice(0, this.options.maxBatchSize);
-      this.inFlight++;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.schedule();
-      });
-    }
-  };
 
   private async run(batch: readonly PendingClaim[]): Promise<void> {
     // Same key twice in one batch: only the first goes to the database; the others are settled from its row.

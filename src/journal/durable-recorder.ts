@@ -1,4 +1,5 @@
 import { JournalError } from './errors.js';
+import { TurnBatcher } from './turn-batcher.js';
 import type { JournalEntry } from './journal-entry.js';
 import { insertJournalSql, journalValues, toRow, type JournalRow } from './journal-row.js';
 import { named, type SqlClient } from './sql-client.js';
@@ -55,19 +56,13 @@ export interface DurableRecorderOptions {
 }
 
 export class DurableRecorder {
-  private pending: Pending[] = [];
-  private inFlight = 0;
-  private rowsInFlight = 0;
-  private scheduled = false;
-  private readonly maxBatchSize: number;
-  private readonly maxInFlight: number;
+  private readonly batcher: TurnBatcher<Pending>;
 
   constructor(
     private readonly client: SqlClient,
     private readonly options: DurableRecorderOptions,
   ) {
-    this.maxBatchSize = options.maxBatchSize ?? 500;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize ?? 500, options.maxInFlight ?? 2);
   }
 
   /**
@@ -77,35 +72,14 @@ export class DurableRecorder {
   commit(entry: JournalEntry, answer?: AnswerToStore): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const row = toRow(entry);
-      this.pending.push({ row, answer, respondedAt: row.respondedAt ?? row.receivedAt, resolve, reject });
-      this.schedule();
+      this.batcher.push({ row, answer, respondedAt: row.respondedAt ?? row.receivedAt, resolve, reject });
     });
   }
 
   /** Statements out plus rows waiting for one (a gauge; shutdown waits for it to reach 0). */
   get depth(): number {
-    return this.pending.length + this.rowsInFlight;
+    return this.batcher.depth;
   }
-
-  private schedule(): void {
-    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
-    this.scheduled = true;
-    setImmediate(this.dispatch);
-  }
-
-  private readonly dispatch = (): void => {
-    this.scheduled = false;
-    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
-      const batch = this.pending.splice(0, this.maxBatchSize);
-      this.inFlight++;
-      this.rowsInFlight += batch.length;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.rowsInFlight -= batch.length;
-        this.schedule();
-      });
-    }
-  };
 
   private async run(batch: readonly Pending[]): Promise<void> {
     const answered = batch.filter((p) => p.answer !== undefined);
