@@ -12,9 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { DEV_CARD_KEY, openDatabase } from '../../src/ledger/index.js';
+import { openDatabase } from '../../src/ledger/index.js';
 import { EMBEDDED_SWITCH_USER } from '../../src/ledger/database.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { developmentKeyRing } from '../../src/security/keys/index.js';
 import { formatSummary, summarizeFile } from './cpu-profile.js';
 import { cpuSeconds, freePort, runLoadProcess, startSwitchProcess, type ServerProcess } from './processes.js';
 
@@ -63,7 +64,7 @@ async function diagnose(admin: pg.Client, sw: ServerProcess, run: readonly strin
 
 const port = await freePort();
 const database = await openDatabase({
-  dataDir: path.join(workDir, 'pg'), port, cardKey: DEV_CARD_KEY, log: silentLogger(), seedDemo: true,
+  dataDir: path.join(workDir, 'pg'), port, keys: developmentKeyRing(), log: silentLogger(), seedDemo: true,
   serverSettings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' },
 });
 // The embedded cluster's passwords, kept beside its data directory (src/ledger/embedded-server.ts): the

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { databaseUrlProblem } from '../config/database-url.js';
 import { loadConfig } from '../config/load-config.js';
-import { DEV_CARD_KEY, isDevCardKey, openDatabase } from '../ledger/index.js';
+import { openDatabase } from '../ledger/index.js';
+import { configuredKeyRing } from '../security/keys/index.js';
 import { createLogger } from '../observability/logger.js';
 import { CliError } from './cli-error.js';
 import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
@@ -38,14 +39,13 @@ export function registerMigrateCommand(program: Command): void {
         refuseRoot(root, 'migrate');
       }
       const log = createLogger({ level: config.log.level, destination: process.stderr });
-      const cardKey = config.cardKey ? Buffer.from(config.cardKey, 'hex') : DEV_CARD_KEY;
-      if (options.seedDemo && isDevCardKey(cardKey)) log.warn('seeding the demo data under the DEVELOPMENT card key');
+      const keys = configuredKeyRing(config.cardKey, log);
       const database = await openDatabase({
         ...(url ? { databaseUrl: url } : {}),
         dataDir: config.database.dataDir,
         port: config.database.embeddedPort,
         ...(options.seedDemo ? { seedDemo: true } : {}),
-        cardKey,
+        keys,
         log,
         pool: { max: 2 },
         role: 'owner',

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
-import { assertCardKey } from './card-hash.js';
+import type { KeyRing } from '../security/keys/index.js';
+import { assertDataKeysHeld } from './data-keys.js';
 import { seedDemoData } from './demo-seed.js';
 import { DEMO_PARTICIPANTS } from './demo-data.js';
 import { deploymentUndecided, markDemo, markReal, readDeployment, type DeploymentKind } from './deployment.js';
@@ -30,8 +31,8 @@ export interface OpenDatabaseOptions {
    * cluster that holds real data is never seeded (the open fails with {@link DemoSeedRefusedError}).
    */
   seedDemo?: boolean;
-  /** HMAC key for card and account hashes; the demo data is hashed under it. */
-  cardKey: Buffer;
+  /** The data keys (src/security/keys): the demo data is hashed under the current one, and every key still in use here must be held. */
+  keys: KeyRing;
   log: Logger;
   pool?: PoolTuning;
   /** Extra embedded-server settings (`-c name=value`); tests turn fsync off. Ignored with `databaseUrl`. */
@@ -71,7 +72,6 @@ export interface DatabaseHandle {
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  assertCardKey(options.cardKey);
   const { log } = options;
   const started = Date.now();
   let server: EmbeddedServer | undefined;
@@ -107,6 +107,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await assertRuntimeDatabase(pool, migrations.at(-1)?.version ?? 0);
       deployment = await readDeployment(pool);
     }
+    await assertDataKeysHeld(pool, options.keys);
     if (server && !asOwner) {
       const login = await server.ensureLogin(EMBEDDED_SWITCH_USER, SWITCH_ROLE);
       await pool.end();
@@ -130,15 +131,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
  * nothing but the demo participants.
  */
 export async function decideDeployment(pool: Pool, embedded: boolean, options: OpenDatabaseOptions): Promise<DeploymentKind> {
-  const { cardKey, log } = options;
+  const { keys, log } = options;
   if (!embedded) {
     await markReal(pool, 'external database');
-    if (options.seedDemo) await seedDemoData(pool, cardKey, log);
+    if (options.seedDemo) await seedDemoData(pool, keys.current, log);
     return 'real';
   }
   if (await deploymentUndecided(pool)) {
     if (await ledgerIsEmpty(pool)) {
-      await seedDemoData(pool, cardKey, log, { asDemo: true });
+      await seedDemoData(pool, keys.current, log, { asDemo: true });
     } else if (await holdsOnlyDemoParticipants(pool)) {
       await markDemo(pool, 'embedded cluster seeded with the demo data before the marker existed');
     } else {
@@ -149,6 +150,8 @@ export async function decideDeployment(pool: Pool, embedded: boolean, options: O
   if (options.seedDemo && deployment !== 'demo') {
     throw new DemoSeedRefusedError('this embedded database holds real data: the demo data is never seeded into it');
   }
+  // Idempotent; it hashes the demo's links again after migration 008 dropped those of earlier builds.
+  if (deployment === 'demo') await seedDemoData(pool, keys.current, log);
   return deployment;
 }
 

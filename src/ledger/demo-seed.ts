@@ -1,11 +1,14 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
-import { accountHash, cardHash, lastFour } from './card-hash.js';
+import type { DataKey } from '../security/keys/index.js';
+import { registerDataKey } from './data-keys.js';
+import { instrumentHash, lastFour } from './instrument-hash.js';
 import { markDemo } from './deployment.js';
 import { DEMO_AS_OF, DEMO_PARTICIPANTS, type DemoParticipant } from './demo-data.js';
 
 /**
- * Loads the demo data (specs/demo/*.csv, see demo-data.ts) into the ledger, hashed under the configured card key.
+ * Loads the demo data (specs/demo/*.csv, see demo-data.ts) into the ledger, hashed under the data key given (the
+ * development key on the embedded demo).
  * Balances are built from postings, as real ones are, so the balance trigger is exercised from the first run.
  * Idempotent: every row has a natural key (KPJ, instrument hash, posting source_ref) and is inserted with
  * ON CONFLICT DO NOTHING, so seeding twice, or from two instances at once, changes nothing.
@@ -19,12 +22,13 @@ export interface SeedResult {
 }
 
 /** `asDemo`: set the demo marker in the same transaction (only for a new, empty embedded cluster). */
-export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger, options: { asDemo?: boolean } = {}): Promise<SeedResult> {
+export async function seedDemoData(pool: Pool, key: DataKey, log?: Logger, options: { asDemo?: boolean } = {}): Promise<SeedResult> {
   for (const participant of DEMO_PARTICIPANTS) assertPostingsMatchBalance(participant);
   const result: SeedResult = { participants: 0, links: 0, postings: 0 };
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    await registerDataKey(client, key);
     for (const participant of DEMO_PARTICIPANTS) {
       const inserted = await client.query(
         `INSERT INTO participant (kpj_number, name, membership_status) VALUES ($1, $2, $3)
@@ -39,16 +43,14 @@ export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger, op
       if (participantId === undefined) throw new Error(`demo participant ${participant.kpj} vanished`);
 
       const links = [
-        ...participant.cards.map((pan) => ({ kind: 'CARD', hash: cardHash(cardKey, pan), last4: lastFour(pan) })),
-        ...participant.accounts.map((account) => ({
-          kind: 'ACCOUNT', hash: accountHash(cardKey, account), last4: lastFour(account),
-        })),
+        ...participant.cards.map((pan) => ({ kind: 'CARD', number: pan })),
+        ...participant.accounts.map((account) => ({ kind: 'ACCOUNT', number: account })),
       ];
       for (const link of links) {
         const linked = await client.query(
-          `INSERT INTO instrument_link (kind, instrument_hash, last4, participant_id) VALUES ($1, $2, $3, $4)
+          `INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (kind, instrument_hash) DO NOTHING`,
-          [link.kind, link.hash, link.last4, participantId],
+          [link.kind, instrumentHash(key, link.number), key.id, lastFour(link.number), participantId],
         );
         result.links += linked.rowCount ?? 0;
       }
@@ -69,7 +71,7 @@ export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger, op
   } finally {
     client.release();
   }
-  log?.info(result, 'ledger: demo data seeded');
+  if (result.participants + result.links + result.postings > 0) log?.info(result, 'ledger: demo data seeded');
   return result;
 }
 

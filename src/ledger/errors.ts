@@ -39,13 +39,16 @@ export class MigrationError extends Error {
   }
 }
 
-/** The configured card key cannot be used for HMAC-SHA256 (too short). */
-export class CardKeyError extends Error {
-  readonly code = 'LEDGER_CARD_KEY_INVALID';
+/**
+ * The database holds hashes made under a data key this switch does not hold (or under no recorded key): it
+ * would answer 14 to every card, so it refuses to start. Names key ids only, never key material.
+ */
+export class DataKeyNotHeldError extends Error {
+  readonly code = 'LEDGER_DATA_KEY_NOT_HELD';
 
   constructor(message: string) {
     super(message);
-    this.name = 'CardKeyError';
+    this.name = 'DataKeyNotHeldError';
   }
 }
 

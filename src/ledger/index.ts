@@ -5,7 +5,8 @@ export { LedgerReader } from './ledger-reader.js';
 export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
 export { LOOKUP_COLUMNS, lookupJoins, participantOf } from './lookup-query.js';
 export type { LookupColumns } from './lookup-query.js';
-export { DEV_CARD_KEY, MIN_CARD_KEY_BYTES, accountHash, assertCardKey, cardHash, isDevCardKey, lastFour } from './card-hash.js';
+export { assertDataKeysHeld, registerDataKey } from './data-keys.js';
+export { instrumentHash, lastFour } from './instrument-hash.js';
 export { DEMO_AS_OF, DEMO_DIR, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEMO_UNLINKED_CARDS } from './demo-data.js';
 export type { DemoParticipant, DemoPosting, MembershipStatus, PostingKind } from './demo-data.js';
 export { seedDemoData } from './demo-seed.js';
@@ -17,7 +18,7 @@ export type { PoolTuning } from './pool.js';
 export { readDeployment, markReal } from './deployment.js';
 export type { DeploymentKind } from './deployment.js';
 export {
-  CardKeyError, DatabaseRoleError, DemoSeedRefusedError, EmbeddedServerError, LedgerUnavailableError, MigrationError, SchemaVersionError,
+  DataKeyNotHeldError, DatabaseRoleError, DemoSeedRefusedError, EmbeddedServerError, LedgerUnavailableError, MigrationError, SchemaVersionError,
 } from './errors.js';
 export { DUTY_ROLES, IMPORTER_ROLE, OWNER_ROLE, SUPPORT_ROLE, SWITCH_ROLE } from './roles.js';
 export type { DutyRole } from './roles.js';

@@ -1,7 +1,8 @@
 import CircuitBreaker from 'opossum';
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
-import { accountHash, assertCardKey, cardHash } from './card-hash.js';
+import type { KeyRing } from '../security/keys/index.js';
+import { instrumentHash } from './instrument-hash.js';
 import { LedgerUnavailableError, describeError } from './errors.js';
 import type { LedgerUnavailableReason } from './errors.js';
 import { lookupInstruments } from './lookup-query.js';
@@ -13,7 +14,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export type BreakerStateListener = (state: BreakerState, previous: BreakerState) => void;
 
 export interface LedgerReaderOptions {
-  cardKey: Buffer;
+  /** Cards and accounts are hashed under the current data key. */
+  keys: KeyRing;
   log: Logger;
   /** Time budget of one lookup, from the moment it is asked to its answer. Default 250 ms. */
   timeoutMs?: number;
@@ -72,7 +74,7 @@ type DatabaseWork = () => Promise<unknown>;
 export class LedgerReader {
   private readonly breaker: CircuitBreaker<[DatabaseWork], unknown>;
   private readonly pool: Pool;
-  private readonly cardKey: Buffer;
+  private readonly keys: KeyRing;
   private readonly log: Logger;
   private readonly timeoutMs: number;
   private readonly maxBatchSize: number;
@@ -85,8 +87,7 @@ export class LedgerReader {
   private lastState: BreakerState = 'closed';
 
   constructor(pool: Pool, options: LedgerReaderOptions) {
-    assertCardKey(options.cardKey);
-    this.cardKey = options.cardKey;
+    this.keys = options.keys;
     this.log = options.log;
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 64);
     this.maxConcurrentQueries = Math.max(1, options.maxConcurrentQueries ?? 4);
@@ -128,12 +129,12 @@ export class LedgerReader {
 
   /** A card (field 2) as the ledger keys it: never the PAN itself. */
   card(pan: string): InstrumentRef {
-    return { kind: 'CARD', hash: cardHash(this.cardKey, pan) };
+    return { kind: 'CARD', hash: instrumentHash(this.keys.current, pan) };
   }
 
   /** An account (field 102) as the ledger keys it. */
   account(account: string): InstrumentRef {
-    return { kind: 'ACCOUNT', hash: accountHash(this.cardKey, account) };
+    return { kind: 'ACCOUNT', hash: instrumentHash(this.keys.current, account) };
   }
 
   /**

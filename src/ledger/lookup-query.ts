@@ -20,7 +20,7 @@ export type InstrumentKind = 'CARD' | 'ACCOUNT';
 
 export const NOT_LINKED: ParticipantLookup = Object.freeze({ kind: 'not-linked' });
 
-/** One instrument to look up: its kind and its HMAC (see card-hash.ts). */
+/** One instrument to look up: its kind and its HMAC (see instrument-hash.ts). */
 export interface InstrumentRef {
   readonly kind: InstrumentKind;
   readonly hash: Buffer;

@@ -1,9 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { SwitchConfig } from '../config/schema.js';
 import { JournalWriter, TransactionKeyStore } from '../journal/index.js';
-import { DEV_CARD_KEY, LedgerReader, isDevCardKey, openDatabase, type DatabaseHandle } from '../ledger/index.js';
+import { LedgerReader, openDatabase, type DatabaseHandle } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
+import { configuredKeyRing } from '../security/keys/index.js';
 import type { Listener } from '../transport/index.js';
 import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
 import { PartnerNetwork } from './partner-network.js';
@@ -51,19 +52,6 @@ const GRACE_MS = 10_000;
 const KEY_RETENTION_MS = 3 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
-function cardKeyOf(config: SwitchConfig, log: Logger): Buffer {
-  const key = config.cardKey ? Buffer.from(config.cardKey, 'hex') : DEV_CARD_KEY;
-  if (isDevCardKey(key)) {
-    log.warn('using the DEVELOPMENT card key: card and account hashes are not secret. Set JHT_CARD_KEY (hex) in production');
-  }
-  return key;
-}
-
-/** A separate key for request digests, so the card-hash key is never used for two purposes. */
-function digestKeyOf(cardKey: Buffer): Buffer {
-  return createHmac('sha256', cardKey).update('jht-switch/request-digest/v1').digest();
-}
-
 /**
  * Opens the pool's connections before the first ATM does: connecting and authenticating costs tens of
  * milliseconds each, which would otherwise land on the first requests and could cost them their budget.
@@ -84,14 +72,14 @@ function restartOnlyChanges(running: SwitchConfig, next: SwitchConfig): string[]
 export async function startSwitch(config: SwitchConfig, log: Logger, options: StartOptions = {}): Promise<RunningSwitch> {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date();
-  const cardKey = cardKeyOf(config, log);
+  const keys = configuredKeyRing(config.cardKey, log);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
     ...(config.database.url ? { databaseUrl: config.database.url } : {}),
     dataDir: config.database.dataDir,
     port: config.database.embeddedPort,
     ...(config.database.seedDemo ? { seedDemo: true } : {}),
-    cardKey,
+    keys,
     log,
     // Idle connections stay open: a quiet night must not make the next ATM pay for reconnecting.
     pool: { max: config.database.poolSize, idleTimeoutMillis: 0 },
@@ -107,7 +95,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
   await warmPool(database, config.database.poolSize, log);
 
   const ledger = new LedgerReader(database.pool, {
-    cardKey,
+    keys,
     log,
     timeoutMs: config.ledger.timeoutMs,
     resetTimeoutMs: config.ledger.breakerResetMs,
@@ -122,7 +110,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     maxBatchSize: config.journal.maxBatch,
     guard: (work) => ledger.guard(work),
   });
-  const services: SwitchServices = { ledger, transactionKeys, digestKey: digestKeyOf(cardKey), ledgerTimeoutMs: config.ledger.timeoutMs, log };
+  const services: SwitchServices = { ledger, transactionKeys, digestKey: keys.current.keyFor('request-digest'), ledgerTimeoutMs: config.ledger.timeoutMs, log };
   const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER });
   await network.start(config);
   let current = config;

@@ -11,9 +11,9 @@ import type { SqlClient } from '../../src/journal/sql-client.js';
 import { originalKeyOf } from '../../src/journal/transaction-key.js';
 import type { StoredResponse, TransactionKey } from '../../src/journal/transaction-key.js';
 import { TransactionKeyStore } from '../../src/journal/transaction-keys.js';
-import { cardHash } from '../../src/ledger/index.js';
+import { instrumentHash } from '../../src/ledger/index.js';
 import {
-  createTestPool, demo, DEMO_CARDS, expectedAdditionalAmounts, expectedParticipantData, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor,
+  createTestPool, demo, DEMO_CARDS, expectedAdditionalAmounts, expectedParticipantData, expectThrows, getTestDatabase, sleep, TEST_KEYS, waitFor,
 } from '../support/index.js';
 
 const DIGEST_KEY = Buffer.alloc(32, 0x5a);
@@ -127,7 +127,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       const [ra, rb] = await Promise.all([a.claim(key, digestOf('lost'), '0201'), b.claim(key, digestOf('lost'), '0201')]);
       expect(ra).to.deep.include({ kind: 'retransmission', id: original.id, response: undefined, claimedBy: 'instance-that-died' });
       if (ra.kind !== 'retransmission' || rb.kind !== 'retransmission') throw new Error('not retransmissions');
-      const read = { kind: 'CARD' as const, hash: cardHash(TEST_CARD_KEY, '6040990000000001') };
+      const read = { kind: 'CARD' as const, hash: instrumentHash(TEST_KEYS.current, '6040990000000001') };
       const takes = await Promise.all([a.reclaim(original.id, ra.claimedBy, read), b.reclaim(original.id, rb.claimedBy, read)]);
       expect(takes.filter((t) => t.won)).to.have.length(1);
       const winner = takes.find((t) => t.won);
@@ -226,7 +226,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
   it('a claim naming an instrument brings the ledger read from the same statement, for new requests only', async () => {
     const client = new CountingClient(pool);
     const batched = store(client);
-    const card = (pan: string) => ({ kind: 'CARD' as const, hash: cardHash(TEST_CARD_KEY, pan) });
+    const card = (pan: string) => ({ kind: 'CARD' as const, hash: instrumentHash(TEST_KEYS.current, pan) });
     const [budi, unlinked, bare] = [freshKey(), freshKey(), freshKey()];
     const [withLookup, notLinked, without] = await Promise.all([
       batched.claim(budi, digestOf('budi'), '0200', card(demo.approvedCard)),

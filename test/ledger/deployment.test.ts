@@ -1,33 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
 import type { Pool } from 'pg';
 import { decideDeployment } from '../../src/ledger/database.js';
-import { markReal, migrate, readDeployment, seedDemoData } from '../../src/ledger/index.js';
+import { markReal, readDeployment, seedDemoData } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { getTestDatabase, TEST_CARD_KEY } from '../support/index.js';
+import { getTestDatabase, scratchDatabase, TEST_KEYS } from '../support/index.js';
 
 const log = silentLogger();
-
-/** A fresh, migrated database on the shared test server, as a new cluster's would be. */
-async function scratchDatabase(admin: Pool): Promise<{ pool: Pool; drop(): Promise<void> }> {
-  const name = `jht_deploy_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const { options } = admin;
-  const pool = new pg.Pool({
-    host: options.host, port: options.port, user: options.user, password: options.password, database: name, max: 2,
-  });
-  // DROP DATABASE ... WITH (FORCE) ends any connection still open: without a listener, an uncaught 'error'.
-  pool.on('error', () => undefined);
-  await migrate(pool, { log });
-  return {
-    pool,
-    async drop() {
-      await pool.end();
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    },
-  };
-}
 
 describe('ledger: the demo marker (migration 005)', function () {
   this.timeout(30_000);
@@ -42,7 +20,7 @@ describe('ledger: the demo marker (migration 005)', function () {
     const scratch = await scratchDatabase(admin);
     try {
       expect(await readDeployment(scratch.pool), 'undecided counts as real').to.equal('real');
-      expect(await decideDeployment(scratch.pool, true, { dataDir: '', cardKey: TEST_CARD_KEY, log })).to.equal('demo');
+      expect(await decideDeployment(scratch.pool, true, { dataDir: '', keys: TEST_KEYS, log })).to.equal('demo');
       const { rows } = await scratch.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM participant');
       expect(rows[0]?.n).to.equal(3);
     } finally {
@@ -54,8 +32,8 @@ describe('ledger: the demo marker (migration 005)', function () {
     const scratch = await scratchDatabase(admin);
     try {
       await scratch.pool.query(`INSERT INTO participant (kpj_number, name) VALUES ('19000000001', 'REAL PERSON')`);
-      expect(await decideDeployment(scratch.pool, true, { dataDir: '', cardKey: TEST_CARD_KEY, log })).to.equal('real');
-      const refused = await decideDeployment(scratch.pool, true, { dataDir: '', cardKey: TEST_CARD_KEY, log, seedDemo: true })
+      expect(await decideDeployment(scratch.pool, true, { dataDir: '', keys: TEST_KEYS, log })).to.equal('real');
+      const refused = await decideDeployment(scratch.pool, true, { dataDir: '', keys: TEST_KEYS, log, seedDemo: true })
         .then(() => undefined, (error: unknown) => error);
       expect(refused).to.have.property('code', 'LEDGER_DEMO_SEED_REFUSED');
       const { rows } = await scratch.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM instrument_link');
@@ -68,7 +46,7 @@ describe('ledger: the demo marker (migration 005)', function () {
   it('an external database is real even when the demo data is seeded into it', async () => {
     const scratch = await scratchDatabase(admin);
     try {
-      expect(await decideDeployment(scratch.pool, false, { dataDir: '', cardKey: TEST_CARD_KEY, log, seedDemo: true })).to.equal('real');
+      expect(await decideDeployment(scratch.pool, false, { dataDir: '', keys: TEST_KEYS, log, seedDemo: true })).to.equal('real');
       const { rows } = await scratch.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM participant');
       expect(rows[0]?.n).to.equal(3);
     } finally {
@@ -79,7 +57,7 @@ describe('ledger: the demo marker (migration 005)', function () {
   it('once real, a database never becomes the demo again, and the marker cannot be deleted', async () => {
     const scratch = await scratchDatabase(admin);
     try {
-      await seedDemoData(scratch.pool, TEST_CARD_KEY, log, { asDemo: true });
+      await seedDemoData(scratch.pool, TEST_KEYS.current, log, { asDemo: true });
       expect(await readDeployment(scratch.pool)).to.equal('demo');
       await markReal(scratch.pool, 'an import');
       expect(await readDeployment(scratch.pool)).to.equal('real');
@@ -87,7 +65,7 @@ describe('ledger: the demo marker (migration 005)', function () {
       expect(back).to.have.property('code', 'JH004');
       const gone = await scratch.pool.query('DELETE FROM deployment').then(() => undefined, (e: unknown) => e);
       expect(gone).to.have.property('code', 'JH004');
-      expect(await decideDeployment(scratch.pool, true, { dataDir: '', cardKey: TEST_CARD_KEY, log })).to.equal('real');
+      expect(await decideDeployment(scratch.pool, true, { dataDir: '', keys: TEST_KEYS, log })).to.equal('real');
     } finally {
       await scratch.drop();
     }

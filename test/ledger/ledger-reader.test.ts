@@ -5,7 +5,7 @@ import type { Pool, PoolClient } from 'pg';
 import { LedgerReader, LedgerUnavailableError } from '../../src/ledger/index.js';
 import type { BreakerState, DatabaseHandle, LedgerReaderOptions, LedgerUnavailableReason } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { createTestPool, demo, expectThrows, getTestDatabase, sleep, TEST_CARD_KEY, waitFor } from '../support/index.js';
+import { createTestPool, demo, expectThrows, getTestDatabase, sleep, TEST_KEYS, waitFor } from '../support/index.js';
 
 const CARD = demo.approvedCard;
 const log = silentLogger();
@@ -29,7 +29,7 @@ describe('ledger: LedgerReader (breaker, time budget, outages)', function () {
   });
 
   function reader(options: Partial<LedgerReaderOptions> = {}): LedgerReader {
-    const created = new LedgerReader(pool, { cardKey: TEST_CARD_KEY, log, ...options });
+    const created = new LedgerReader(pool, { keys: TEST_KEYS, log, ...options });
     readers.push(created);
     return created;
   }

@@ -3,28 +3,22 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import {
-  DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEV_CARD_KEY, LedgerReader, assertCardKey, cardHash, isDevCardKey,
-  lastFour, loadMigrations, migrate, seedDemoData,
+  DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, LedgerReader, instrumentHash, lastFour, loadMigrations, migrate, seedDemoData,
 } from '../../src/ledger/index.js';
 import type { DatabaseHandle } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { demo, expectThrows, getTestDatabase, TEST_CARD_KEY } from '../support/index.js';
+import { DataKey } from '../../src/security/keys/index.js';
+import { demo, expectThrows, getTestDatabase, TEST_KEYS } from '../support/index.js';
 
 const log = silentLogger();
 
-describe('ledger: card hash', () => {
+describe('ledger: instrument hash', () => {
   it('is a keyed HMAC-SHA256: 32 bytes, stable, different under another key', () => {
-    const a = cardHash(DEV_CARD_KEY, demo.approvedCard);
+    const a = instrumentHash(TEST_KEYS.current, demo.approvedCard);
     expect(a).to.have.length(32);
-    expect(cardHash(DEV_CARD_KEY, demo.approvedCard).equals(a)).to.equal(true);
-    expect(cardHash(randomBytes(32), demo.approvedCard).equals(a)).to.equal(false);
+    expect(instrumentHash(TEST_KEYS.current, demo.approvedCard).equals(a)).to.equal(true);
+    expect(instrumentHash(new DataKey(randomBytes(32)), demo.approvedCard).equals(a)).to.equal(false);
     expect(lastFour('4111111111111111')).to.equal('1111');
-  });
-
-  it('recognises the development key and refuses short keys', () => {
-    expect(isDevCardKey(Buffer.from(DEV_CARD_KEY))).to.equal(true);
-    expect(isDevCardKey(randomBytes(32))).to.equal(false);
-    expect(() => assertCardKey(Buffer.alloc(8))).to.throw().with.property('code', 'LEDGER_CARD_KEY_INVALID');
   });
 });
 
@@ -75,12 +69,12 @@ describe('ledger: PostgreSQL', function () {
   describe('demo data', () => {
     let reader: LedgerReader;
     before(() => {
-      reader = new LedgerReader(pool, { cardKey: TEST_CARD_KEY, log });
+      reader = new LedgerReader(pool, { keys: TEST_KEYS, log });
     });
     after(() => reader.close());
 
     it('is seeded idempotently: a second seed inserts nothing', async () => {
-      const again = await seedDemoData(pool, TEST_CARD_KEY);
+      const again = await seedDemoData(pool, TEST_KEYS.current);
       expect(again).to.deep.equal({ participants: 0, links: 0, postings: 0 });
     });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { openDatabase } from '../../src/ledger/database.js';
 import { redactConnectionString } from '../../src/ledger/pool.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { TEST_CARD_KEY, getTestDatabase } from '../support/database.js';
+import { TEST_KEYS, getTestDatabase } from '../support/database.js';
 import { LogCapture } from '../support/switch-harness.js';
 
 describe('ledger: no database password in a log line', function () {
@@ -23,7 +23,7 @@ describe('ledger: no database password in a log line', function () {
     if (connectionString || typeof password !== 'string') return this.skip(); // an external DATABASE_URL: nothing to build on
     const url = `postgresql://${user}@${host}:${port}/${database}?password=${encodeURIComponent(password)}`;
     const logs = new LogCapture();
-    const handle = await openDatabase({ databaseUrl: url, dataDir: '', seedDemo: false, cardKey: TEST_CARD_KEY, role: 'owner', log: createLogger({ destination: logs }) });
+    const handle = await openDatabase({ databaseUrl: url, dataDir: '', seedDemo: false, keys: TEST_KEYS, role: 'owner', log: createLogger({ destination: logs }) });
     try {
       const ready = logs.lines.find((line) => line.includes('database ready'));
       expect(ready).to.be.a('string');

@@ -10,7 +10,7 @@ import type { DatabaseHandle } from '../../src/ledger/index.js';
 import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE, ensureLoginUser } from '../../src/ledger/roles.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { startSwitch } from '../../src/switch/jht-switch.js';
-import { connectAsRole, getTestDatabase } from '../support/database.js';
+import { TEST_KEYS, connectAsRole, getTestDatabase } from '../support/database.js';
 import { uniqueStan } from '../support/switch-harness.js';
 
 const SECURITY_MD = fileURLToPath(new URL('../../SECURITY.md', import.meta.url));
@@ -194,8 +194,8 @@ describe('ledger: the importer and support roles can do their duty', function ()
       const { rows: [participant] } = await importer.query<{ id: bigint }>(
         "INSERT INTO participant (kpj_number, name) VALUES ($1, 'IMPORTED PERSON') RETURNING id", [kpj]);
       await importer.query(
-        "INSERT INTO instrument_link (kind, instrument_hash, last4, participant_id) VALUES ('CARD', $1, '9999', $2)",
-        [Buffer.alloc(32, Number(kpj.slice(-2))), participant!.id]);
+        "INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id) VALUES ('CARD', $1, $2, '9999', $3)",
+        [Buffer.alloc(32, Number(kpj.slice(-2))), TEST_KEYS.current.id, participant!.id]);
       await importer.query(
         "INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref) VALUES ($1, 'CONTRIBUTION', 500, '2026-11-01', $2)",
         [participant!.id, `roles-test-${kpj}`]);

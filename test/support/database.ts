@@ -6,8 +6,9 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { openDatabase } from '../../src/ledger/database.js';
+import { migrate } from '../../src/ledger/migrate.js';
 import type { DatabaseHandle } from '../../src/ledger/database.js';
-import { DEV_CARD_KEY } from '../../src/ledger/card-hash.js';
+import { developmentKeyRing, type KeyRing } from '../../src/security/keys/index.js';
 import { ledgerTypes } from '../../src/ledger/pool.js';
 import type { PoolTuning } from '../../src/ledger/pool.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
@@ -19,7 +20,7 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  *   seeded with the contract's demo data, removed after the run (see hooks.ts);
  * - with DATABASE_URL set, that server: migrated and demo-seeded (idempotent), never stopped or cleaned.
  *
- * The demo data is hashed under {@link TEST_CARD_KEY}: a switch under test must be configured with it.
+ * The demo data is hashed under {@link TEST_KEYS}: a switch under test must be configured with it.
  * Set TEST_DB_LOG=debug (or info) to see the ledger's and postgres' logs.
  *
  * The ledger going away mid-test (tests of response 91): `await db.pauseServer()` stops the embedded
@@ -27,7 +28,7 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  * Both reject when DATABASE_URL is set: check `db.embedded` and skip (`this.skip()`) otherwise.
  */
 
-export const TEST_CARD_KEY: Buffer = DEV_CARD_KEY;
+export const TEST_KEYS: KeyRing = developmentKeyRing();
 
 /**
  * The unit suite's cluster is thrown away after the run: durability buys nothing there and costs seconds on a
@@ -90,7 +91,7 @@ async function open(): Promise<DatabaseHandle> {
   const log = level ? createLogger({ level, destination: process.stderr }) : silentLogger();
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
-    return openDatabase({ databaseUrl, dataDir: '', seedDemo: true, cardKey: TEST_CARD_KEY, log, role: 'owner' });
+    return openDatabase({ databaseUrl, dataDir: '', seedDemo: true, keys: TEST_KEYS, log, role: 'owner' });
   }
   await removeAbandonedTestDirs();
   tempDir = await mkdtemp(path.join(os.tmpdir(), TEST_DIR_PREFIX));
@@ -100,7 +101,7 @@ async function open(): Promise<DatabaseHandle> {
     dataDir: path.join(tempDir, 'pg'),
     port: await freePort(),
     seedDemo: true,
-    cardKey: TEST_CARD_KEY,
+    keys: TEST_KEYS,
     log,
     // The fixtures write what no run-time role may (participants, postings): see connectAsRole for those.
     role: 'owner',
@@ -207,3 +208,23 @@ function roleLogin(role: DutyRole): Promise<{ user: string; password: string }> 
   }
   return login;
 }
+/** A fresh, migrated database on the shared test server, as a new cluster's would be. */
+export async function scratchDatabase(admin: Pool): Promise<{ pool: Pool; drop(): Promise<void> }> {
+  const name = `jht_deploy_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const { options } = admin;
+  const pool = new pg.Pool({
+    host: options.host, port: options.port, user: options.user, password: options.password, database: name, max: 2,
+  });
+  // DROP DATABASE ... WITH (FORCE) ends any connection still open: without a listener, an uncaught 'error'.
+  pool.on('error', () => undefined);
+  await migrate(pool, { log: silentLogger() });
+  return {
+    pool,
+    async drop() {
+      await pool.end();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    },
+  };
+}
+

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import type { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
-import { cardHash, lastFour } from '../../src/ledger/index.js';
+import { instrumentHash, lastFour } from '../../src/ledger/index.js';
 import {
-  demo, expectedAdditionalAmounts, expectedParticipantData, getTestDatabase, startTestSwitch, TEST_CARD_KEY, uniqueStan, type TestSwitch,
+  demo, expectedAdditionalAmounts, expectedParticipantData, getTestDatabase, startTestSwitch, TEST_KEYS, uniqueStan, type TestSwitch,
 } from '../support/index.js';
 
 function inquiry(fields: { pan?: string; account?: string; acquirer?: string; processingCode?: string } = {}): IsoMessage {
@@ -215,8 +215,8 @@ describe('switch: an internal failure answers 96', function () {
        ON CONFLICT (kpj_number) DO UPDATE SET name = EXCLUDED.name RETURNING id`);
     const id = rows[0]!.id;
     await db.pool.query(
-      `INSERT INTO instrument_link (kind, instrument_hash, last4, participant_id) VALUES ('CARD', $1, $2, $3)
-       ON CONFLICT (kind, instrument_hash) DO NOTHING`, [cardHash(TEST_CARD_KEY, pan), lastFour(pan), id]);
+      `INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id) VALUES ('CARD', $1, $2, $3, $4)
+       ON CONFLICT (kind, instrument_hash) DO NOTHING`, [instrumentHash(TEST_KEYS.current, pan), TEST_KEYS.current.id, lastFour(pan), id]);
     await db.pool.query(
       `INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref)
        VALUES ($1, 'CONTRIBUTION', 1000000000000, '2026-10-31', 'test-96-huge-balance') ON CONFLICT (source_ref) DO NOTHING`, [id]);
