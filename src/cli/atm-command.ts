@@ -1,13 +1,14 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { IsoClient } from '../client/iso-client.js';
-import { balanceInquiry, networkRequest } from '../client/atm-messages.js';
+import { AtmHost } from '../client/atm-host.js';
+import { balanceInquiry } from '../client/atm-messages.js';
+import { IsoClientError } from '../client/iso-client.js';
 import type { IsoMessage } from '../iso8583/index.js';
 import { maskAccount, maskPan } from '../iso8583/index.js';
 import { formatRupiah, parseAdditionalAmounts } from '../switch/balance-fields.js';
 import { describeResponseCode, ResponseCode } from '../switch/iso-codes.js';
 import { CliError } from './cli-error.js';
-import { parseDigits, parsePort, parsePositiveInt } from './options.js';
+import { parseCount, parseDigits, parsePort, parsePositiveInt } from './options.js';
 
 /** `--pan -` / `--account -`: the number comes from standard input, so it shows neither in `ps` nor in the shell's history. */
 const FROM_STDIN = '-';
@@ -23,6 +24,7 @@ interface AtmOptions {
   count: number;
   concurrency: number;
   timeout: number;
+  repeats: number;
 }
 
 function asOfText(yyyymmdd: string): string {
@@ -45,13 +47,13 @@ export function describeAnswer(response: IsoMessage): string {
   ].join('\n');
 }
 
-async function runMany(client: IsoClient, options: AtmOptions): Promise<Map<string, number>> {
+async function runMany(client: AtmHost, options: AtmOptions): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < options.count) {
       next++;
-      const response = await client.request(balanceInquiry({ ...options, acquirerId: options.acquirer, terminalId: options.terminal, stan: client.nextStan() }));
+      const { response } = await client.inquire(balanceInquiry({ ...options, acquirerId: options.acquirer, terminalId: options.terminal, stan: client.nextStan() }));
       const code = response.get(39) ?? '??';
       counts.set(code, (counts.get(code) ?? 0) + 1);
     }
@@ -91,20 +93,26 @@ export function registerAtmCommand(program: Command): void {
     .option('-p, --profile <name>', 'packager profile', 'iso87-ascii')
     .option('--count <n>', 'inquiries to send', parsePositiveInt, 1)
     .option('--concurrency <n>', 'inquiries in flight at once', parsePositiveInt, 1)
-    .option('--timeout <ms>', 'answer timeout', parsePositiveInt, 10_000)
+    .option('--timeout <ms>', 'answer timeout; an unanswered request is then repeated (0201)', parsePositiveInt, 10_000)
+    .option('--repeats <n>', 'repeats (0201) of an unanswered request, across reconnects', parseCount, 3)
     .action(async (options: AtmOptions) => {
       if ((options.pan === undefined) === (options.account === undefined)) throw new CliError('give exactly one of --pan or --account');
       if (options.pan === FROM_STDIN) options.pan = await digitsFromStdin('--pan', 19);
       if (options.account === FROM_STDIN) options.account = await digitsFromStdin('--account', 28);
-      const client = await IsoClient.connect({ host: options.host, port: options.port, profile: options.profile, timeoutMs: options.timeout });
+      const client = await AtmHost.open({
+        host: options.host, port: options.port, profile: options.profile, timeoutMs: options.timeout, maxRepeats: options.repeats,
+        connectDeadlineMs: options.timeout,
+        onEvent: (event) => {
+          if (event.type === 'repeat') process.stderr.write(`no answer (${event.reason}): repeating as ${event.mti}, attempt ${event.attempt}\n`);
+        },
+      }).catch((error: unknown) => {
+        if (error instanceof IsoClientError && error.code === 'CLIENT_SIGN_ON_REFUSED') throw new CliError(error.message, 1);
+        throw error;
+      });
       try {
-        const signOn = await client.request(networkRequest(client.nextStan(), '001'));
-        if (signOn.get(39) !== ResponseCode.Approved) {
-          throw new CliError(`sign-on refused: ${signOn.get(39)} (${describeResponseCode(signOn.get(39) ?? '')})`, 1);
-        }
         const who = options.pan !== undefined ? `card ${maskPan(options.pan)}` : `account ${maskAccount(options.account!)}`;
         if (options.count === 1) {
-          const response = await client.request(balanceInquiry({ ...options, acquirerId: options.acquirer, terminalId: options.terminal, stan: client.nextStan() }));
+          const { response } = await client.inquire(balanceInquiry({ ...options, acquirerId: options.acquirer, terminalId: options.terminal, stan: client.nextStan() }));
           process.stdout.write(`JHT balance inquiry for ${who}\n${describeAnswer(response)}\n`);
           if (response.get(39) !== ResponseCode.Approved) process.exitCode = 1;
           return;

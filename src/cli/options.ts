@@ -12,6 +12,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+export function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a whole number from 0 to 100');
+  return n;
+}
+
 export function parseDigits(max: number): (value: string) => string {
   return (value) => {
     if (!new RegExp(`^\\d{1,${max}}$`).test(value)) throw new InvalidArgumentError(`must be 1 to ${max} digits`);

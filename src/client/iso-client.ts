@@ -8,7 +8,7 @@ import { createFraming, type FramingSpec, type FramingName } from '../transport/
 /** Raised when a request gets no answer in time or the connection goes away first. */
 export class IsoClientError extends Error {
   override readonly name = 'IsoClientError';
-  constructor(readonly code: 'CLIENT_TIMEOUT' | 'CLIENT_CLOSED' | 'CLIENT_CONNECT_FAILED', message: string) {
+  constructor(readonly code: 'CLIENT_TIMEOUT' | 'CLIENT_CLOSED' | 'CLIENT_CONNECT_FAILED' | 'CLIENT_SIGN_ON_REFUSED', message: string) {
     super(message);
   }
 }
@@ -43,6 +43,8 @@ export class IsoClient {
   private stan = Math.floor(Math.random() * 900_000);
   /** Responses that matched no request (late after a timeout, or unsolicited). */
   unmatched = 0;
+  /** True once the connection has closed, from either side: a new request would fail at once. */
+  isClosed = false;
 
   private constructor(
     private readonly connection: Connection,
@@ -54,7 +56,10 @@ export class IsoClient {
         this.onResponse(body);
         return null;
       },
-      onClose: () => this.failAll(new IsoClientError('CLIENT_CLOSED', 'connection closed')),
+      onClose: () => {
+        this.isClosed = true;
+        this.failAll(new IsoClientError('CLIENT_CLOSED', 'connection closed'));
+      },
     });
   }
 
@@ -94,6 +99,10 @@ export class IsoClient {
     const message = matchOn;
     const key = `${responseClass(message.mti)}:${message.get(11) ?? ''}:${message.get(41) ?? ''}`;
     return new Promise<IsoMessage>((resolve, reject) => {
+      if (this.isClosed) {
+        reject(new IsoClientError('CLIENT_CLOSED', 'connection closed'));
+        return;
+      }
       if (this.pending.has(key)) {
         reject(new Error(`a request with key ${key} is already in flight`));
         return;

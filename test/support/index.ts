@@ -12,6 +12,7 @@ export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
 export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
 export { TEST_KEYS, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
 export { startServe, type ServeProcess } from './serve-process.js';
+export { FaultProxy } from './fault-proxy.js';
 export { findBinary, requireBinary } from './system-packages.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
 export { runCli, runNode, type CliResult } from './run-cli.js';
