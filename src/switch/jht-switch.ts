@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { configuredKeyRing } from '../security/keys/index.js';
 import type { Listener } from '../transport/index.js';
 import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
+import { DialOutLeadership } from './dial-out-leader.js';
 import { PartnerNetwork } from './partner-network.js';
 import { runShutdown, type ShutdownOutcome } from './shutdown.js';
 import type { SwitchServices } from './transaction.js';
@@ -111,7 +112,8 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     guard: (work) => ledger.guard(work),
   });
   const services: SwitchServices = { ledger, transactionKeys, digestKey: keys.current.keyFor('request-digest'), ledgerTimeoutMs: config.ledger.timeoutMs, log };
-  const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER });
+  const leadership = new DialOutLeadership({ pool: database.pool, log });
+  const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER, leadership });
   await network.start(config);
   let current = config;
   for (const l of network.listeners()) log.info({ host: l.host, port: l.port, partners: l.partners }, 'switch listening');
@@ -163,6 +165,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
       const outcome = await runShutdown([
         // Half the time for the partners' in-flight requests: their answers' journal rows still need the rest.
         { name: 'connections', run: (left) => network.closeAll(Math.min(GRACE_MS, Math.floor(left / 2))) },
+        { name: 'dial-out leadership', run: () => leadership.stop() },
         { name: 'duplicate keys', run: async () => transactionKeys.close() },
         { name: 'journal', run: (left) => journal.close(left) },
         { name: 'ledger', run: () => ledger.close() },

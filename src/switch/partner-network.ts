@@ -8,6 +8,7 @@ import {
 } from '../transport/index.js';
 import { createConnectionHandler } from './connection-handler.js';
 import type { PartnerStatus, ReloadResult, SwitchObserver } from './control.js';
+import type { DialOutLeadership } from './dial-out-leader.js';
 import { keepDialOutAlive } from './dial-out.js';
 import { OutboundRequests } from './outbound-requests.js';
 import { PartnerRuntime } from './partner-runtime.js';
@@ -19,6 +20,8 @@ export interface PartnerNetworkDeps {
   readonly journal: JournalWriter;
   readonly log: Logger;
   readonly observer: SwitchObserver;
+  /** Elects, among the instances on one database, the one that dials each dial-out link. */
+  readonly leadership: DialOutLeadership;
 }
 
 /** Reading pauses beyond this multiple of a partner's in-flight limit: over the limit it is answered 97. */
@@ -85,7 +88,7 @@ export class PartnerNetwork {
       const partner = next.get(id)!;
       this.partners.set(id, new PartnerRuntime(partner));
       if (partner.listener) this.ownListeners.set(id, await this.listenFor(partner, config));
-      if (partner.dialOut) this.dialers.set(id, this.dialOutTo(partner, config));
+      if (partner.dialOut) this.dialers.set(id, this.deps.leadership.guard(id, () => this.dialOutTo(partner, config)));
     }
     if (!this.shared && config.partners.some(onSharedListener)) {
       this.shared = await this.listenShared(config);

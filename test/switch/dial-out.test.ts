@@ -184,3 +184,42 @@ describe('switch: dial-out over mutual TLS', function () {
     }
   });
 });
+
+describe('switch: with two instances on one database, one dials each link', function () {
+  this.timeout(60_000);
+  let bank: BankHost;
+  const partners = [
+    { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] },
+    { id: 'bank-one-link', name: 'One-link Bank', acquirerIds: ['99822'], profile: 'iso87-binary',
+      framing: { type: 'binary-2-tpdu' as const, headerCountsItself: false },
+      dialOut: { host: '127.0.0.1', port: 0, echoIntervalMs: 60_000, reconnectBaseMs: 50, reconnectMaxMs: 400 } },
+  ];
+  before(async () => {
+    bank = new BankHost();
+    await bank.start();
+    partners[1]!.dialOut!.port = bank.port;
+  });
+  after(async () => {
+    await bank.stop();
+  });
+
+  it('the second instance stands by, and takes the link when the first stops', async () => {
+    const first = await startTestSwitch({ partners });
+    let second: TestSwitch | undefined;
+    try {
+      await waitFor(() => bank.signOns === 1, { what: 'the first instance to dial', timeoutMs: 10_000 });
+      second = await startTestSwitch({ partners });
+      // Two polls of the standby (2 s each): it must not dial while the first holds the link.
+      await sleep(4_500);
+      expect(bank.signOns, 'sign-ons while the first instance leads').to.equal(1);
+      expect(second.running.network.status().find((p) => p.id === 'bank-one-link')!.sessions).to.have.length(0);
+      await first.stop();
+      await waitFor(() => bank.signOns === 2, { what: 'the second instance to take the link', timeoutMs: 10_000 });
+      const answer = await bank.ask(balanceInquiry({ stan: uniqueStan(), acquirerId: '99822', terminalId: 'DIALATM2', pan: demo.approvedCard }));
+      expect(answer.get(39)).to.equal('00');
+    } finally {
+      await first.stop().catch(() => undefined);
+      await second?.stop();
+    }
+  });
+});
