@@ -13,6 +13,7 @@ export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expecte
 export { TEST_KEYS, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
 export { startServe, type ServeProcess } from './serve-process.js';
 export { FaultProxy } from './fault-proxy.js';
+export { startHaproxy, type HaproxyBackend, type RunningHaproxy } from './haproxy.js';
 export { findBinary, requireBinary } from './system-packages.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
 export { runCli, runNode, type CliResult } from './run-cli.js';
