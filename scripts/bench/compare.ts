@@ -46,14 +46,17 @@ interface RunFigures {
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-async function run(server: ServerProcess): Promise<RunFigures> {
+async function run(server: ServerProcess, name: string): Promise<RunFigures> {
   const before = await cpuSeconds(server.pid);
   const report = await runLoadProcess([
     '--port', String(server.port), '--connections', values.connections, '--duration', values.duration, '--warmup', '2',
     ...(values.max ? ['--max', '--in-flight', '64'] : ['--rate', values.rate]),
   ]);
   const after = await cpuSeconds(server.pid);
-  if (report.errors + report.warmup.errors > 0) throw new Error(`${report.errors + report.warmup.errors} wrong or missing answers`);
+  if (report.errors + report.warmup.errors > 0) {
+    const kinds = JSON.stringify({ ...report.warmup.errorsByKind, ...report.errorsByKind });
+    throw new Error(`${name}: ${report.errors + report.warmup.errors} wrong or missing answers ${kinds}`);
+  }
   const inquiries = report.answered + report.warmup.answered;
   return {
     tps: report.tps,
@@ -89,7 +92,7 @@ try {
   process.stdout.write(`${values.runs} runs each, ${mode}, ${values.connections} connections, 2 s warm-up + ${values.duration} s, interleaved\n`);
   for (let i = 0; i < Number(values.runs); i++) {
     for (const build of builds) {
-      const figures = await run(build.server!);
+      const figures = await run(build.server!, build.name);
       build.runs.push(figures);
       process.stdout.write(`  ${build.name.padEnd(14)} ${String(Math.round(figures.tps)).padStart(6)}/s  p50 ${figures.p50.toFixed(2)}  p95 ${figures.p95.toFixed(2)}  p99 ${figures.p99.toFixed(2)} ms` +
         `   CPU per inquiry: switch ${figures.switchUs.toFixed(0)} µs, PostgreSQL ${figures.databaseUs.toFixed(0)} µs   load ${os.loadavg()[0]!.toFixed(2)}\n`);
