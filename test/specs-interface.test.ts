@@ -2,7 +2,7 @@
  * specs/INTERFACE.md cannot drift from the code: every sample frame in it is decoded, compared field by
  * field, re-encoded to the same bytes and (for answers) rebuilt by the switch's own response builder from
  * its request and the demo data; the field table is regenerated from the profiles; the response codes are
- * those of src/switch/iso-codes.ts; the configuration examples load.
+ * those of src/iso8583/vocabulary/codes.ts; the configuration examples load.
  */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { Packager, loadProfile, type FieldSpec, type IsoMessage, type Profile } 
 import { DEMO_AS_OF, DEMO_PARTICIPANTS } from '../src/ledger/demo-data.js';
 import type { ParticipantLookup } from '../src/ledger/index.js';
 import { MacKey, keyCheckValue, macFieldOf, verifyMessage, x919Mac } from '../src/security/index.js';
-import { ResponseCode, responseMti } from '../src/switch/iso-codes.js';
+import { ResponseCode, responseMti } from '../src/iso8583/vocabulary/index.js';
 import { buildResponse } from '../src/switch/respond.js';
 import type { Transaction } from '../src/switch/transaction.js';
 import { createFraming, type FramingName } from '../src/transport/index.js';
@@ -279,7 +279,7 @@ describe('specs/INTERFACE.md: field table (section 4)', () => {
 describe('specs/INTERFACE.md: response codes (section 6)', () => {
   const codesOf = (table: string): string[] => [...table.matchAll(/^\| (\d\d) \|/gm)].map((m) => m[1]!).sort();
 
-  it('lists exactly the codes the switch sends (src/switch/iso-codes.ts), 63 and 97 included', () => {
+  it('lists exactly the codes the switch sends (src/iso8583/vocabulary/codes.ts), 63 and 97 included', () => {
     const documented = codesOf(between(INTERFACE, '<!-- response-codes', '<!-- end response-codes -->'));
     expect(documented).to.deep.equal(Object.values(ResponseCode).sort());
     expect(documented).to.include.members(['63', '97']);

@@ -5,8 +5,8 @@ import { balanceInquiry } from '../client/atm-messages.js';
 import { IsoClientError } from '../client/iso-client.js';
 import type { IsoMessage } from '../iso8583/index.js';
 import { maskAccount, maskPan } from '../iso8583/index.js';
-import { formatRupiah, parseAdditionalAmounts } from '../switch/balance-fields.js';
-import { describeResponseCode, ResponseCode } from '../switch/iso-codes.js';
+import { formatRupiah, parseAdditionalAmounts } from '../iso8583/vocabulary/index.js';
+import { describeResponseCode, ResponseCode } from '../iso8583/vocabulary/index.js';
 import { CliError } from './cli-error.js';
 import { parseCount, parseDigits, parsePort, parsePositiveInt } from './options.js';
 

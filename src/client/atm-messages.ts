@@ -1,5 +1,5 @@
 import { IsoMessage } from '../iso8583/index.js';
-import { messageTimestamps, networkRequest } from '../switch/network-messages.js';
+import { messageTimestamps, networkRequest } from '../iso8583/vocabulary/index.js';
 
 export { networkRequest };
 

@@ -8,6 +8,6 @@ export type { AnswerToStore } from './durable-recorder.js';
 export type { JournalEntry, JournalKind } from './journal-entry.js';
 export { TransactionKeyStore } from './transaction-keys.js';
 export type { TransactionKeyStoreOptions } from './transaction-keys.js';
-export { originalKeyOf, parseOriginalDataElements } from './transaction-key.js';
-export type { ClaimResult, OriginalDataElements, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
+export { originalKeyOf } from './transaction-key.js';
+export type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
 export type { SqlClient } from './sql-client.js';

@@ -1,5 +1,6 @@
 import { canonicalAcquirerId } from '../config/acquirer-id.js';
 import type { ParticipantLookup } from '../ledger/index.js';
+import { parseOriginalDataElements } from '../iso8583/vocabulary/index.js';
 import { JournalError } from './errors.js';
 
 /** What ISO 8583 uses to recognise a repeat: fields 32, 11, 7 and 41 of the request. */
@@ -60,25 +61,6 @@ export function normaliseKey(key: TransactionKey): TransactionKey {
   };
 }
 
-/** Field 90 (n42): what a reversal advice says about the transaction it reverses. */
-export interface OriginalDataElements {
-  mti: string;
-  stan: string;
-  transmissionAt: string;
-  /** Zero-padded to 11 digits as sent; all zeros when the sender left it out. */
-  acquirerId: string;
-  forwardingId: string;
-}
-
-const FIELD_90 = /^(\d{4})(\d{6})(\d{10})(\d{11})(\d{11})$/;
-
-export function parseOriginalDataElements(field90: string): OriginalDataElements {
-  const match = FIELD_90.exec(field90);
-  if (!match) throw new JournalError('JOURNAL_BAD_ORIGINAL_DATA', 'field 90 must be 42 digits');
-  const [, mti, stan, transmissionAt, acquirerId, forwardingId] = match as unknown as [string, string, string, string, string, string];
-  return { mti, stan, transmissionAt, acquirerId, forwardingId };
-}
-
 /**
  * The key of the transaction a reversal advice (0420/0421) names: 11 and 7 from its field 90, the
  * acquirer from field 90 too unless the sender zeroed it (then the advice's own field 32), and field 41
@@ -86,6 +68,7 @@ export function parseOriginalDataElements(field90: string): OriginalDataElements
  */
 export function originalKeyOf(advice: { field90: string; acquirerId: string; terminalId: string }): TransactionKey {
   const original = parseOriginalDataElements(advice.field90);
+  if (!original) throw new JournalError('JOURNAL_BAD_ORIGINAL_DATA', 'field 90 must be 42 digits');
   const acquirerGiven = /[1-9]/.test(original.acquirerId);
   return {
     acquirerId: acquirerGiven ? original.acquirerId : advice.acquirerId,

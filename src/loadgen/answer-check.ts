@@ -1,5 +1,5 @@
 import type { IsoMessage } from '../iso8583/index.js';
-import { Field, ResponseCode } from '../switch/iso-codes.js';
+import { Field, ResponseCode } from '../iso8583/vocabulary/index.js';
 import type { ExpectedAnswer } from './identities.js';
 import type { ErrorKind } from './stats.js';
 

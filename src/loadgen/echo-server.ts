@@ -1,6 +1,6 @@
 import { IsoMessage, Packager, loadProfile } from '../iso8583/index.js';
 import { silentLogger } from '../observability/logger.js';
-import { Field, Mti, ResponseCode, responseMti } from '../switch/iso-codes.js';
+import { Field, Mti, ResponseCode, responseMti } from '../iso8583/vocabulary/index.js';
 import type { Connection } from '../transport/connection.js';
 import type { Reply } from '../transport/connection-types.js';
 import { createFraming, type FramingName } from '../transport/framing/index.js';

@@ -1,7 +1,7 @@
 import { maskAccount, maskPan } from '../iso8583/index.js';
 import { DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD } from '../ledger/index.js';
-import { additionalAmounts, participantData } from '../switch/balance-fields.js';
-import { ResponseCode } from '../switch/iso-codes.js';
+import { additionalAmounts, participantData } from '../iso8583/vocabulary/index.js';
+import { ResponseCode } from '../iso8583/vocabulary/index.js';
 
 /** Who an inquiry asks about: a card (field 2) or an account (field 102). */
 export interface Identity {

@@ -1,6 +1,6 @@
 import { IsoMessage, type Packager } from '../iso8583/index.js';
 import type { FieldPacker } from '../iso8583/field-packer.js';
-import { Field, Mti } from '../switch/iso-codes.js';
+import { Field, Mti } from '../iso8583/vocabulary/index.js';
 import type { Identity } from './identities.js';
 import { LoadgenError } from './errors.js';
 

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { networkRequest } from '../client/atm-messages.js';
 import { Iso8583DecodeError, Packager, loadProfile, type IsoMessage } from '../iso8583/index.js';
-import { Field, Mti, NetworkCode, ResponseCode, responseMti } from '../switch/iso-codes.js';
+import { Field, Mti, NetworkCode, ResponseCode, responseMti } from '../iso8583/vocabulary/index.js';
 import { FrameReader } from '../transport/frame-reader.js';
 import { createFraming, type Framing, type FramingName } from '../transport/framing/index.js';
 import { checkAnswer, NO_RESPONSE_CODE } from './answer-check.js';

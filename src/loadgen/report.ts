@@ -1,4 +1,4 @@
-import { describeResponseCode } from '../switch/iso-codes.js';
+import { describeResponseCode } from '../iso8583/vocabulary/index.js';
 import type { LatencySummary } from './histogram.js';
 import type { LoadOptions } from './load-generator.js';
 import type { PhaseStats, RunStats } from './stats.js';

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BreakerState } from '../ledger/index.js';
-import type { SwitchObserver } from '../switch/control.js';
-import { Mti } from '../switch/iso-codes.js';
+import type { SwitchObserver } from './observer.js';
+import { Mti } from '../iso8583/vocabulary/index.js';
 import { RecentStats } from './recent-stats.js';
 
 /**

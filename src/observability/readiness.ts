@@ -1,4 +1,3 @@
-import type { SwitchControl } from '../switch/control.js';
 
 /** Each check is `true` when fine, or a short reason why not. */
 export interface ReadinessReport {
@@ -9,7 +8,8 @@ export interface ReadinessReport {
 export type ReadinessCheck = () => Promise<ReadinessReport>;
 
 export interface ReadinessCheckOptions {
-  control: Pick<SwitchControl, 'status'>;
+  /** The switch's status (src/switch/control.ts), as far as readiness reads it. */
+  control: { status(): { accepting: boolean; breaker: string } };
   /** A trivial query on the ledger database (`SELECT 1`); resolves when the database answered. */
   pingLedger: () => Promise<unknown>;
   /** The same budget as a ledger read: a database slower than that cannot answer ATMs either. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Connection } from '../transport/index.js';
-import { NetworkCode, ResponseCode } from './iso-codes.js';
-import { networkRequest } from './network-messages.js';
+import { NetworkCode, ResponseCode } from '../iso8583/vocabulary/index.js';
+import { networkRequest } from '../iso8583/vocabulary/index.js';
 import type { OutboundRequests } from './outbound-requests.js';
 import type { Session } from './session.js';
 

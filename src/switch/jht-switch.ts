@@ -6,7 +6,8 @@ import { LedgerReader, openDatabase, type DatabaseHandle } from '../ledger/index
 import type { Logger } from '../observability/logger.js';
 import { configuredKeyRing } from '../security/keys/index.js';
 import type { Listener } from '../transport/index.js';
-import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
+import { NO_OBSERVER, type SwitchObserver } from '../observability/observer.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from './control.js';
 import { DialOutLeadership } from './dial-out-leader.js';
 import { PartnerNetwork } from './partner-network.js';
 import { runShutdown, type ShutdownOutcome } from './shutdown.js';

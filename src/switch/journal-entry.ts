@@ -1,6 +1,6 @@
 import type { IsoMessage } from '../iso8583/index.js';
 import type { JournalEntry } from '../journal/index.js';
-import { Field } from './iso-codes.js';
+import { Field } from '../iso8583/vocabulary/index.js';
 import type { Transaction } from './transaction.js';
 
 /** Receive-to-send latency in microseconds, from the monotonic clock. */

@@ -1,6 +1,6 @@
 import type { IsoMessage } from '../iso8583/index.js';
 import type { Connection } from '../transport/connection.js';
-import { Field } from './iso-codes.js';
+import { Field } from '../iso8583/vocabulary/index.js';
 
 /** The switch's own requests to a bank (sign-on, echo test on dial-out links), matched by STAN. */
 export class OutboundRequests {

@@ -7,7 +7,8 @@ import {
   type Connection, type Dialer, type Listener, type MessageHandler, type ServerTlsOptions,
 } from '../transport/index.js';
 import { createConnectionHandler } from './connection-handler.js';
-import type { PartnerStatus, ReloadResult, SwitchObserver } from './control.js';
+import type { SwitchObserver } from '../observability/observer.js';
+import type { PartnerStatus, ReloadResult } from './control.js';
 import type { DialOutLeadership } from './dial-out-leader.js';
 import { keepDialOutAlive } from './dial-out.js';
 import { OutboundRequests } from './outbound-requests.js';

@@ -1,6 +1,6 @@
 import { BITMAP_FIELD, Iso8583DecodeError, MTI_FIELD, type IsoMessage } from '../iso8583/index.js';
 import { LedgerUnavailableError } from '../ledger/errors.js';
-import { Mti, ResponseCode, expectsResponse } from './iso-codes.js';
+import { Mti, ResponseCode, expectsResponse } from '../iso8583/vocabulary/index.js';
 import { buildResponse, replayableOf } from './respond.js';
 import { admitWithinLimits } from './steps/admit-within-limits.js';
 import { bindAcquirer, checkBin } from './steps/bind-acquirer.js';

@@ -1,6 +1,6 @@
 import { IsoMessage } from '../iso8583/index.js';
-import { additionalAmounts, participantData } from './balance-fields.js';
-import { Field, ResponseCode, responseMti } from './iso-codes.js';
+import { additionalAmounts, participantData } from '../iso8583/vocabulary/index.js';
+import { Field, ResponseCode, responseMti } from '../iso8583/vocabulary/index.js';
 import type { StoredResponse, Transaction } from './transaction.js';
 
 /** Fields an inquiry or reversal answer echoes as received (CONTRACT), those present. */

@@ -2,7 +2,7 @@ import type { IsoMessage, Packager } from '../iso8583/index.js';
 import type { ClaimResult, JournalKind, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
 import type { InstrumentRef, ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { ResponseCode } from './iso-codes.js';
+import type { ResponseCode } from '../iso8583/vocabulary/index.js';
 import type { Session } from './session.js';
 
 /** The ledger as the pipeline needs it; LedgerReader implements it behind the circuit breaker. */

@@ -13,7 +13,7 @@ import { metricsConfigSchema } from '../../src/observability/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createSwitchMetrics, type SwitchMetrics } from '../../src/observability/metrics.js';
 import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
-import { networkRequest } from '../../src/switch/network-messages.js';
+import { networkRequest } from '../../src/iso8583/vocabulary/index.js';
 import { demo, getTestDatabase, LogCapture, runCli, uniqueStan } from '../support/index.js';
 
 const DEMO = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] };

@@ -18,7 +18,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createSwitchMetrics } from '../../src/observability/metrics.js';
 import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { networkRequest } from '../../src/switch/network-messages.js';
+import { networkRequest } from '../../src/iso8583/vocabulary/index.js';
 import { getTestDatabase } from '../support/database.js';
 import { LogCapture, uniqueStan } from '../support/switch-harness.js';
 import { requireBinary } from '../support/system-packages.js';

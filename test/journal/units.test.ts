@@ -7,7 +7,8 @@ import { JournalError } from '../../src/journal/errors.js';
 import { IsoMessage, Packager, loadProfile, maskPan } from '../../src/iso8583/index.js';
 import { requestDigestOf } from '../../src/switch/steps/detect-duplicate.js';
 import { requestDigest } from '../../src/journal/request-digest.js';
-import { normaliseKey, originalKeyOf, parseOriginalDataElements } from '../../src/journal/transaction-key.js';
+import { normaliseKey, originalKeyOf } from '../../src/journal/transaction-key.js';
+import { parseOriginalDataElements } from '../../src/iso8583/vocabulary/index.js';
 import { expectThrows, sleep, waitFor } from '../support/index.js';
 
 /** A logger whose JSON lines the test can read back. */
@@ -93,7 +94,8 @@ describe('journal: field 90 and keys', () => {
     expect(parseOriginalDataElements('0200' + '123456' + '1025143015' + '00000099901' + '00000000000')).to.deep.equal({
       mti: '0200', stan: '123456', transmissionAt: '1025143015', acquirerId: '00000099901', forwardingId: '00000000000',
     });
-    expect(() => parseOriginalDataElements('0200123456')).to.throw(JournalError).with.property('code', 'JOURNAL_BAD_ORIGINAL_DATA');
+    expect(parseOriginalDataElements('0200123456')).to.equal(undefined);
+    expect(() => originalKeyOf({ field90: '0200123456', acquirerId: '99901', terminalId: 'T1' })).to.throw(JournalError).with.property('code', 'JOURNAL_BAD_ORIGINAL_DATA');
   });
 
   it('builds the original key from 90 (acquirer), or from 32 when 90 zeroes it, and 41 from the advice', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createSwitchMetrics } from '../../src/observability/metrics.js';
-import { Mti, ResponseCode } from '../../src/switch/iso-codes.js';
+import { Mti, ResponseCode } from '../../src/iso8583/vocabulary/index.js';
 
 interface Rule {
   record?: string;

@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/config/load-config.js';
 import { switchConfigSchema, type SwitchConfig, type SwitchConfigInput } from '../../src/config/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
-import { networkRequest } from '../../src/switch/network-messages.js';
+import { networkRequest } from '../../src/iso8583/vocabulary/index.js';
 import { demo, getTestDatabase, LogCapture } from '../support/index.js';
 
 function configOf(partners: SwitchConfigInput['partners']): SwitchConfig {

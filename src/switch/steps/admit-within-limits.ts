@@ -1,4 +1,4 @@
-import { ResponseCode } from '../iso-codes.js';
+import { ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step } from '../transaction.js';
 
 /**

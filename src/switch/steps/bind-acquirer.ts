@@ -1,4 +1,4 @@
-import { Field, ResponseCode } from '../iso-codes.js';
+import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step } from '../transaction.js';
 
 /** 58 unless the session has signed on and field 32 belongs to the partner bound to this connection. */

@@ -1,7 +1,7 @@
 import type { IsoMessage, Packager } from '../../iso8583/index.js';
 import { requestDigest } from '../../journal/index.js';
 import { LedgerUnavailableError } from '../../ledger/index.js';
-import { Field, ResponseCode } from '../iso-codes.js';
+import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step, Transaction, TransactionKey } from '../transaction.js';
 import { instrumentOf } from './lookup-participant.js';
 

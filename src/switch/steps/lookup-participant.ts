@@ -1,4 +1,4 @@
-import { Field, ResponseCode } from '../iso-codes.js';
+import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { InstrumentRef, Step, SwitchServices, Transaction } from '../transaction.js';
 
 const ACTIVE = 'ACTIVE';

@@ -1,4 +1,4 @@
-import { Field, NetworkCode, ResponseCode } from '../iso-codes.js';
+import { Field, NetworkCode, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step } from '../transaction.js';
 
 /** 0800: sign-on, sign-off and echo test change or check the session's state. */

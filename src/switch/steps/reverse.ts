@@ -1,5 +1,5 @@
 import { originalKeyOf } from '../../journal/index.js';
-import { Field, ResponseCode } from '../iso-codes.js';
+import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step } from '../transaction.js';
 
 /**

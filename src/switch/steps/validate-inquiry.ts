@@ -1,4 +1,4 @@
-import { Field, INDONESIAN_RUPIAH, ResponseCode, isBalanceInquiry } from '../iso-codes.js';
+import { Field, INDONESIAN_RUPIAH, ResponseCode, isBalanceInquiry } from '../../iso8583/vocabulary/index.js';
 import type { Step } from '../transaction.js';
 import { isMonthDay, isTimeOfDay, isTransmissionDateTime } from './date-fields.js';
 

@@ -1,5 +1,5 @@
 import { verifyMessage } from '../../security/index.js';
-import { ResponseCode } from '../iso-codes.js';
+import { ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step } from '../transaction.js';
 
 /**

@@ -1,5 +1,5 @@
-import { IsoMessage } from '../iso8583/index.js';
-import { Mti } from './iso-codes.js';
+import { IsoMessage } from '../index.js';
+import { Mti } from './codes.js';
 
 function two(n: number): string {
   return String(n).padStart(2, '0');

@@ -1,4 +1,4 @@
-import { INDONESIAN_RUPIAH } from './iso-codes.js';
+import { INDONESIAN_RUPIAH } from './codes.js';
 
 /** Field 54 amount types: 01 ledger balance, 02 available balance; account type 00 (unspecified). */
 const ACCOUNT_TYPE = '00';
