@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { warnInsecureLinks } from '../config/check-links.js';
 import type { SwitchConfig } from '../config/schema.js';
 import { JournalWriter, TransactionKeyStore } from '../journal/index.js';
 import { DEV_CARD_KEY, LedgerReader, isDevCardKey, openDatabase, type DatabaseHandle } from '../ledger/index.js';
@@ -85,6 +86,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date();
   const cardKey = cardKeyOf(config, log);
+  warnInsecureLinks(config, log);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
     ...(config.database.url ? { databaseUrl: config.database.url } : {}),
