@@ -43,6 +43,11 @@ export class Connection {
   private readonly maxBufferedWriteBytes: number;
   private readonly maxGarbageFrames: number;
   private readonly endGraceMs: number;
+  private readonly frameDeadlineMs: number;
+  private frameTimer: NodeJS.Timeout | undefined;
+  /** The stream's first bytes while they could still be `refusedOpening`; undefined once they cannot. */
+  private refusedOpening: Buffer | undefined;
+  private opening: Buffer = Buffer.alloc(0);
   private readonly openedAt = Date.now();
   private handler: MessageHandler | undefined;
   private state: State = 'new';
@@ -61,16 +66,19 @@ export class Connection {
   private repliesDropped = 0;
   private framesDiscarded = 0;
 
-  constructor(socket: Socket, options: ConnectionOptions) {
+  /** `relayedFor`: the client address a trusted proxy's PROXY header carried (see proxy-protocol.ts). */
+  constructor(socket: Socket, options: ConnectionOptions, relayedFor?: { address: string; port: number }) {
     this.id = `conn-${nextConnectionId++}`;
     this.socket = socket;
-    this.peer = peerOf(socket);
+    this.peer = peerOf(socket, relayedFor);
     this.framing = options.framing;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxInFlight = options.maxInFlight ?? CONNECTION_DEFAULTS.maxInFlight;
     this.maxBufferedWriteBytes = options.maxBufferedWriteBytes ?? CONNECTION_DEFAULTS.maxBufferedWriteBytes;
     this.maxGarbageFrames = options.maxGarbageFrames ?? 0;
     this.endGraceMs = options.endGraceMs ?? CONNECTION_DEFAULTS.endGraceMs;
+    this.frameDeadlineMs = options.frameDeadlineMs ?? 0;
+    this.refusedOpening = options.refusedOpening;
     this.log = (options.logger ?? SILENT).child({ conn: this.id, peer: describePeer(this.peer) });
     this.reader = new FrameReader(this.framing, this.onFrame, this.maxFrameBytes);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -91,6 +99,7 @@ export class Connection {
     this.handler = handler;
     this.state = 'open';
     this.socket.on('data', this.onData);
+    this.socket.resume(); // a listener that read a PROXY header left the socket paused
     this.log.info({ tlsSubject: this.peer.tlsSubject, tlsProtocol: this.peer.tlsProtocol }, 'connection open');
   }
 
@@ -159,22 +168,25 @@ export class Connection {
    * Graceful close: stop taking messages, let in-flight replies be written, flush, send FIN, wait for
    * the peer's FIN. Destroys the socket if that takes longer than `graceMs`.
    */
-  end(graceMs = this.endGraceMs): Promise<CloseInfo> {
-    this.beginEnding('LOCAL_END', graceMs);
+  end(graceMs = this.endGraceMs, reason: CloseReason = 'LOCAL_END'): Promise<CloseInfo> {
+    this.beginEnding(reason, graceMs);
     return this.closed;
   }
 
   /** Immediate close; queued writes are lost. */
-  destroy(): void {
-    this.reason ??= 'LOCAL_DESTROY';
+  destroy(reason: CloseReason = 'LOCAL_DESTROY'): void {
+    this.reason ??= reason;
     this.socket.destroy();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.bytesIn += chunk.length;
+  private readonly onData = (received: Buffer): void => {
+    this.bytesIn += received.length;
     if (this.state !== 'open') return; // ending: draining the peer's bytes until its FIN
+    const chunk = this.refusedOpening === undefined ? received : this.screenOpening(received);
+    if (chunk === undefined) return;
     try {
       this.reader.push(chunk);
+      this.watchFrameDeadline();
     } catch (err) {
       if (err instanceof FramingError) {
         this.errorCode = err.code;
@@ -188,7 +200,43 @@ export class Connection {
     }
   };
 
+  /** Holds the first bytes until they differ from `refusedOpening` (then hands them all on) or match it whole. */
+  private screenOpening(chunk: Buffer): Buffer | undefined {
+    const refused = this.refusedOpening!;
+    this.opening = this.opening.length === 0 ? chunk : Buffer.concat([this.opening, chunk]);
+    const compared = Math.min(this.opening.length, refused.length);
+    if (!this.opening.subarray(0, compared).equals(refused.subarray(0, compared))) {
+      const opening = this.opening;
+      this.refusedOpening = undefined;
+      this.opening = Buffer.alloc(0);
+      return opening;
+    }
+    if (compared === refused.length) {
+      this.log.info('closing: the stream opened with bytes refused on this listener');
+      this.destroy('REFUSED_OPENING');
+    }
+    return undefined;
+  }
+
+  /** A frame begun starts the clock; each complete frame stops it (onFrame), the next one starts it again. */
+  private watchFrameDeadline(): void {
+    if (this.frameDeadlineMs <= 0 || this.frameTimer !== undefined || !this.reader.midFrame || this.state !== 'open') return;
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      if (!this.reader.midFrame || this.state !== 'open') return;
+      this.log.info({ frameDeadlineMs: this.frameDeadlineMs, bufferedBytes: this.reader.bufferedBytes }, 'closing: frame not complete within its deadline');
+      this.beginEnding('FRAME_DEADLINE', this.endGraceMs);
+      // Whoever trickles a frame also trickles its FIN: nothing is owed to it, so its socket goes at once.
+      if (this.inFlight === 0) this.socket.destroy();
+    }, this.frameDeadlineMs);
+    this.frameTimer.unref();
+  }
+
   private readonly onFrame = (body: Buffer, replyContext: ReplyContext): void => {
+    if (this.frameTimer !== undefined) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    }
     if (this.state !== 'open') {
       this.framesDiscarded++;
       return;
@@ -304,6 +352,7 @@ export class Connection {
     const wasNew = this.state === 'new';
     this.state = 'closed';
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    if (this.frameTimer !== undefined) clearTimeout(this.frameTimer);
     const info: CloseInfo = {
       reason: this.reason ?? 'PEER_ENDED',
       ...(this.errorCode !== undefined ? { errorCode: this.errorCode } : {}),
