@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { TLS_CIPHERS } from './policy.js';
 import type { TlsMinVersion } from './server-tls.js';
 
 type Pem = string | Buffer;
@@ -27,6 +28,7 @@ export function clientTlsConnectOptions(host: string, port: number, options: Cli
     cert: options.cert,
     ca: Array.isArray(options.ca) ? [...(options.ca as readonly Pem[])] : (options.ca as Pem),
     minVersion: options.minVersion ?? 'TLSv1.2',
+    ciphers: TLS_CIPHERS,
     rejectUnauthorized: true,
     // SNI must not carry an IP address (RFC 6066), so an IP name is checked without being sent.
     ...(isIP(servername) === 0
