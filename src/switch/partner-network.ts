@@ -10,7 +10,7 @@ import type { PartnerStatus, ReloadResult, SwitchObserver } from './control.js';
 import { keepDialOutAlive } from './dial-out.js';
 import { OutboundRequests } from './outbound-requests.js';
 import { PartnerRuntime } from './partner-runtime.js';
-import { dialOutTlsOf, listenerTlsOf } from './partner-tls.js';
+import { dialOutTlsOf, listenerTlsOf, rereadTls } from './partner-tls.js';
 import { Session } from './session.js';
 import { UnsignedConnections } from './unsigned-connections.js';
 import type { SwitchServices } from './transaction.js';
@@ -76,7 +76,7 @@ export class PartnerNetwork {
     for (const id of next.keys()) if (!this.partners.has(id)) result.added.push(id);
 
     // Files are read before anything changes: one that is missing or not PEM refuses the whole reload.
-    const refreshed = result.kept.map((id) => ({ id, listener: listenerTlsOf(next.get(id)!), dialOut: dialOutTlsOf(next.get(id)!) }));
+    const refreshed = rereadTls(result.kept.map((id) => next.get(id)!));
     for (const tls of refreshed) this.refreshTls(tls.id, tls.listener, tls.dialOut);
     for (const id of [...result.removed, ...result.changed]) await this.stopPartner(id);
     if (sharedMoved) {

@@ -12,6 +12,7 @@ import {
 import { FramingError } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './frame-reader.js';
 import type { Framing, ReplyContext } from './framing/framing.js';
+import { OpeningScreen } from './opening-screen.js';
 import { describePeer, peerOf, type PeerInfo } from './peer.js';
 
 /** Errors that are a peer going away, not a fault worth a warning. */
@@ -45,9 +46,7 @@ export class Connection {
   private readonly endGraceMs: number;
   private readonly frameDeadlineMs: number;
   private frameTimer: NodeJS.Timeout | undefined;
-  /** The stream's first bytes while they could still be `refusedOpening`; undefined once they cannot. */
-  private refusedOpening: Buffer | undefined;
-  private opening: Buffer = Buffer.alloc(0);
+  private readonly openingScreen: OpeningScreen | undefined;
   private readonly openedAt = Date.now();
   private handler: MessageHandler | undefined;
   private state: State = 'new';
@@ -78,7 +77,7 @@ export class Connection {
     this.maxGarbageFrames = options.maxGarbageFrames ?? 0;
     this.endGraceMs = options.endGraceMs ?? CONNECTION_DEFAULTS.endGraceMs;
     this.frameDeadlineMs = options.frameDeadlineMs ?? 0;
-    this.refusedOpening = options.refusedOpening;
+    this.openingScreen = options.refusedOpening !== undefined ? new OpeningScreen(options.refusedOpening) : undefined;
     this.log = (options.logger ?? SILENT).child({ conn: this.id, peer: describePeer(this.peer) });
     this.reader = new FrameReader(this.framing, this.onFrame, this.maxFrameBytes);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -182,8 +181,13 @@ export class Connection {
   private readonly onData = (received: Buffer): void => {
     this.bytesIn += received.length;
     if (this.state !== 'open') return; // ending: draining the peer's bytes until its FIN
-    const chunk = this.refusedOpening === undefined ? received : this.screenOpening(received);
+    const chunk = this.openingScreen === undefined ? received : this.openingScreen.screen(received);
     if (chunk === undefined) return;
+    if (chunk === 'refused') {
+      this.log.info('closing: the stream opened with bytes refused on this listener');
+      this.destroy('REFUSED_OPENING');
+      return;
+    }
     try {
       this.reader.push(chunk);
       this.watchFrameDeadline();
@@ -199,24 +203,6 @@ export class Connection {
       this.destroy();
     }
   };
-
-  /** Holds the first bytes until they differ from `refusedOpening` (then hands them all on) or match it whole. */
-  private screenOpening(chunk: Buffer): Buffer | undefined {
-    const refused = this.refusedOpening!;
-    this.opening = this.opening.length === 0 ? chunk : Buffer.concat([this.opening, chunk]);
-    const compared = Math.min(this.opening.length, refused.length);
-    if (!this.opening.subarray(0, compared).equals(refused.subarray(0, compared))) {
-      const opening = this.opening;
-      this.refusedOpening = undefined;
-      this.opening = Buffer.alloc(0);
-      return opening;
-    }
-    if (compared === refused.length) {
-      this.log.info('closing: the stream opened with bytes refused on this listener');
-      this.destroy('REFUSED_OPENING');
-    }
-    return undefined;
-  }
 
   /** A frame begun starts the clock; each complete frame stops it (onFrame), the next one starts it again. */
   private watchFrameDeadline(): void {

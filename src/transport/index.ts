@@ -22,4 +22,6 @@ export type { Dialer, DialerOptions } from './dialer.js';
 export { BACKOFF_DEFAULTS, fullJitterDelay } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export type { ServerTlsOptions, TlsMinVersion } from './tls/server-tls.js';
+export { checkServerTls } from './tls/server-tls.js';
 export type { ClientTlsOptions } from './tls/client-tls.js';
+export { checkClientTls } from './tls/client-tls.js';

@@ -37,3 +37,8 @@ export function clientTlsConnectOptions(host: string, port: number, options: Cli
     allowHalfOpen: true,
   };
 }
+
+/** Throws if the options do not make a secure context (a reload checks every partner before it swaps any). */
+export function checkClientTls(options: ClientTlsOptions): void {
+  tls.createSecureContext(clientTlsConnectOptions('localhost', 0, options));
+}

@@ -134,3 +134,9 @@ export function replaceSecureContext(terminator: tls.Server, options: ServerTlsO
   tls.createSecureContext(context); // throws first, before anything is replaced
   terminator.setSecureContext(context);
 }
+
+/** Throws if the options do not make a secure context and an identity: a reload checks every partner first. */
+export function checkServerTls(options: ServerTlsOptions): void {
+  tls.createSecureContext(secureContextOptions(options));
+  new TlsIdentity(options);
+}
