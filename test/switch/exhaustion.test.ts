@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { RefusalLog } from '../../src/transport/index.js';
+import { proxyHeaderFor, RefusalLog } from '../../src/transport/index.js';
 import { demo, LogCapture, sleep, startTestSwitch, TestPeer, uniqueStan, waitFor, type TestSwitch } from '../support/index.js';
 
 const SLOW_SOCKETS = 500;
@@ -102,6 +102,32 @@ describe('switch: connection exhaustion (slow sockets that never sign on)', func
       expect(fourth.isClosed).to.equal(false);
       await waitFor(() => sw.logs.text.includes('EVICTED_UNSIGNED') && sw.logs.text.includes('TOO_MANY_UNSIGNED'), { what: 'the refusals in the log' });
       for (const p of [...waiting, fourth]) p.close();
+    } finally {
+      await sw.stop();
+    }
+  });
+
+  it('behind a trusted proxy, caps by the address the PROXY header carries, not by the proxy\'s', async () => {
+    const sw = await startTestSwitch({
+      transport: { maxUnsignedPerSource: 1, trustedProxies: ['127.0.0.1'], refusalLogIntervalMs: 100 },
+      partners: [{ ...DEMO, allowFrom: ['198.51.100.0/24'] }],
+    });
+    const via = async (address: string): Promise<TestPeer> => {
+      const peer = await TestPeer.connect(sw.port);
+      peer.write(proxyHeaderFor({ address, port: 40_000 }, { address: '127.0.0.1', port: sw.port }));
+      return peer;
+    };
+    try {
+      const first = await via('198.51.100.5');
+      const otherBank = await via('198.51.100.6');
+      const second = await via('198.51.100.5');
+      await second.waitClosed();
+      await waitFor(() => sw.logs.text.includes('TOO_MANY_UNSIGNED'), { what: 'the refusal' });
+      expect([first.isClosed, otherBank.isClosed]).to.deep.equal([false, false]);
+      const remotes = sw.running.network.status().find((p) => p.id === 'demo')!.sessions.map((s) => s.remote).sort();
+      expect(remotes).to.deep.equal(['198.51.100.5', '198.51.100.6']);
+      first.close();
+      otherBank.close();
     } finally {
       await sw.stop();
     }
