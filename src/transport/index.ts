@@ -14,8 +14,6 @@ export type { PeerInfo } from './peer.js';
 export { AllowList, normalizeAddress } from './allow-list.js';
 export { startListener } from './server.js';
 export { RefusalLog } from './refusal-log.js';
-export { parseProxyHeader, proxyHeaderFor, ProxyHeaderError, PROXY_V2_SIGNATURE } from './proxy-protocol.js';
-export type { ProxiedAddress, ProxyHeader } from './proxy-protocol.js';
 export type { Listener, ListenerOptions, Refusal, RefusalReason } from './server.js';
 export { startDialer } from './dialer.js';
 export type { Dialer, DialerOptions } from './dialer.js';

@@ -1,6 +1,6 @@
 import { SocketAddress, type Socket } from 'node:net';
 import { normalizeAddress } from './allow-list.js';
-import { Command, IPv4Address, IPv4ProxyAddress, IPv6ProxyAddress, TransportProtocol, V2ProxyProtocol } from 'proxy-protocol-js';
+import { Command, IPv4ProxyAddress, IPv6ProxyAddress, TransportProtocol, V2ProxyProtocol } from 'proxy-protocol-js';
 
 /**
  * PROXY protocol v2 (haproxy.org/download/2.6/doc/proxy-protocol.txt) in front of a listener: a load balancer
@@ -94,12 +94,4 @@ export function readProxyHeader(socket: Socket, deadlineMs: number): Promise<Pre
 function startsWithSignature(bytes: Buffer): boolean {
   const compared = Math.min(bytes.length, PROXY_V2_SIGNATURE.length);
   return bytes.subarray(0, compared).equals(PROXY_V2_SIGNATURE.subarray(0, compared));
-}
-
-/** Builds a header, for tests and tools that stand in for a proxy. */
-export function proxyHeaderFor(source: ProxiedAddress, destination: ProxiedAddress): Buffer {
-  const v4 = (a: string) => a.split('.').map(Number);
-  const header = new V2ProxyProtocol(Command.PROXY, TransportProtocol.STREAM,
-    new IPv4ProxyAddress(IPv4Address.createFrom(v4(source.address)), source.port, IPv4Address.createFrom(v4(destination.address)), destination.port));
-  return Buffer.from(header.build());
 }

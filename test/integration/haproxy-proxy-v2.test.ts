@@ -7,10 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
-import { proxyHeaderFor } from '../../src/transport/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
 import {
-  binary2, demo, freePort, requireBinary, roleDatabaseUrl, runCli, sleep, startServe, TestPeer, uniqueStan, waitFor, type ServeProcess,
+  binary2, demo, freePort, proxyHeaderFor, requireBinary, roleDatabaseUrl, runCli, sleep, startServe, TestPeer, uniqueStan, waitFor, type ServeProcess,
 } from '../support/index.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

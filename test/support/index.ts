@@ -9,6 +9,7 @@
 export { sleep, waitFor, type WaitOptions } from './wait.js';
 export { expectThrows, type ErrorClass } from './expect-throws.js';
 export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
+export { proxyHeaderFor } from './proxy-header.js';
 export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
 export { TEST_CARD_KEY, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, testClusterIsDurable } from './database.js';
 export { startServe, type ServeProcess } from './serve-process.js';

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { proxyHeaderFor, RefusalLog } from '../../src/transport/index.js';
-import { demo, LogCapture, sleep, startTestSwitch, TestPeer, uniqueStan, waitFor, type TestSwitch } from '../support/index.js';
+import { RefusalLog } from '../../src/transport/index.js';
+import { demo, LogCapture, proxyHeaderFor, sleep, startTestSwitch, TestPeer, uniqueStan, waitFor, type TestSwitch } from '../support/index.js';
 
 const SLOW_SOCKETS = 500;
 const DEMO = { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] };

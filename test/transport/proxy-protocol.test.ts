@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import tls from 'node:tls';
-import { parseProxyHeader, ProxyHeaderError, proxyHeaderFor, PROXY_V2_SIGNATURE } from '../../src/transport/proxy-protocol.js';
+import { parseProxyHeader, ProxyHeaderError, PROXY_V2_SIGNATURE } from '../../src/transport/proxy-protocol.js';
 import { startListener, type Listener, type ListenerOptions, type Refusal } from '../../src/transport/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
-import { binary2, expectThrows, TestPeer, waitFor } from '../support/index.js';
+import { binary2, expectThrows, proxyHeaderFor, TestPeer, waitFor } from '../support/index.js';
 
 const CLIENT = { address: '203.0.113.7', port: 40_001 };
 const SWITCH = { address: '10.0.0.10', port: 8583 };
