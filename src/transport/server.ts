@@ -93,7 +93,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   const terminator = options.tls !== undefined ? createTlsTerminator(options.tls) : undefined;
   let identity = new TlsIdentity(options.tls ?? {});
   const connections = new Set<Connection>();
-  /** Raw sockets not yet handed over (reading a PROXY header, or in their TLS handshake). */
+  /** A trusted proxy's sockets while their PROXY header is read. */
   const opening = new Set<net.Socket>();
   /** Sockets in their TLS handshake by remote address:port (the TLS socket reports the same), with the client a proxied one speaks for. */
   const handshaking = new Map<string, { raw: net.Socket; proxied: Proxied | undefined }>();
