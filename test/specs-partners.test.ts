@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { configuredLinks } from '../src/config/check-links.js';
+import { linkSecurityProblem } from '../src/config/link-security.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { PartnerConfig, SwitchConfig } from '../src/config/schema.js';
 import { loadProfile } from '../src/iso8583/index.js';
@@ -48,9 +50,12 @@ describe('specs/partners.example.yaml', () => {
     expect(bank.limits.requestsPerSecond).to.be.a('number');
   });
 
-  it('has a dial-out bank with TPDU framing and iso87-binary', () => {
+  it('has a dial-out bank with TPDU framing and iso87-binary, over TLS (no plaintext link outside loopback)', () => {
     const bank = partner('bank-b');
     expect(bank.dialOut).to.not.equal(undefined);
+    expect(bank.dialOut?.insecure).to.equal(undefined);
+    expect(bank.tls?.caFile).to.be.a('string');
+    for (const link of configuredLinks(config)) expect(linkSecurityProblem(link), link.key).to.equal(undefined);
     expect(bank.listener).to.equal(undefined);
     expect(bank.framing.type).to.equal('binary-2-tpdu');
     expect(bank.profile).to.equal('iso87-binary');

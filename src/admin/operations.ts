@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { BreakerState } from '../ledger/index.js';
 import type { MetricsConfig } from '../observability/config.js';
 import { startOpsHttpServer, type OpsHttpServer } from '../observability/http-server.js';
@@ -55,6 +56,7 @@ export async function startOperations(options: OperationsOptions): Promise<Opera
           ledgerTimeoutMs: options.ledgerTimeoutMs,
         }),
         log,
+        ...(options.http.tls ? { tls: { key: readFileSync(options.http.tls.keyFile), cert: readFileSync(options.http.tls.certFile) } } : {}),
       });
     } catch (error) {
       await admin.close();

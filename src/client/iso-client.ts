@@ -21,6 +21,8 @@ export interface IsoClientOptions {
   /** Client certificate for a mutual-TLS listener. */
   tls?: tls.ConnectionOptions;
   timeoutMs?: number;
+  /** The local address to connect from (a host with several; tests use 127.0.0.x to stand for several banks). */
+  localAddress?: string;
 }
 
 interface Pending {
@@ -66,9 +68,10 @@ export class IsoClient {
   static async connect(options: IsoClientOptions): Promise<IsoClient> {
     const host = options.host ?? '127.0.0.1';
     const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const from = options.localAddress !== undefined ? { localAddress: options.localAddress } : {};
       const s = options.tls
-        ? tls.connect({ host, port: options.port, ...options.tls }, () => resolve(s))
-        : net.connect({ host, port: options.port }, () => resolve(s));
+        ? tls.connect({ host, port: options.port, ...from, ...options.tls }, () => resolve(s))
+        : net.connect({ host, port: options.port, ...from }, () => resolve(s));
       s.once('error', (error) => reject(new IsoClientError('CLIENT_CONNECT_FAILED', `cannot connect to ${host}:${options.port}: ${error.message}`)));
     });
     socket.removeAllListeners('error');

@@ -3,6 +3,7 @@ import { MacKey, MacKeyError } from '../security/index.js';
 import { databaseUrlProblem } from './database-url.js';
 import { overlappingEntries } from '../transport/allow-list.js';
 import { TransportConfigError } from '../transport/errors.js';
+import { checkLinks } from './check-links.js';
 import { ConfigError } from './config-error.js';
 import { readConfigDocument, type ConfigDocument } from './document.js';
 import { switchConfigSchema, type SwitchConfig } from './schema.js';
@@ -110,6 +111,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
     throw new ConfigError(source, describePath(issue.path, merged), issue.message, document?.locate(issue.path));
   }
   checkPartners(parsed.data, source);
+  checkLinks(parsed.data, source);
   const databaseProblem = parsed.data.database.url ? databaseUrlProblem(parsed.data.database.url, env) : undefined;
   if (databaseProblem) throw new ConfigError(source, 'database.url', databaseProblem);
   return parsed.data;

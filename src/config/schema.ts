@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
 import { canonicalAcquirerId } from './acquirer-id.js';
+import { insecureSchema } from './link-security.js';
 
 /**
  * The switch's configuration. Everything has a default that reproduces specs/CONTRACT.md, so
@@ -10,6 +11,8 @@ import { canonicalAcquirerId } from './acquirer-id.js';
 const hostPort = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535),
+  /** Plaintext outside loopback, for a private circuit only: see src/config/link-security.ts. */
+  insecure: insecureSchema.optional(),
 }).strict();
 
 const digits = (max: number) => z.string().regex(new RegExp(`^\\d{1,${max}}$`), `must be 1 to ${max} digits`);
@@ -25,8 +28,18 @@ const tlsSchema = z.object({
   keyFile: z.string(),
   certFile: z.string(),
   caFile: z.string(),
-  /** The subject CN the partner's client certificate must carry. */
-  clientSubject: z.string().min(1),
+  /**
+   * The partner's identity on its own listener (required there): its client certificate's subject CN, or one of
+   * its DNS or URI subject alternative names. A dial-out checks the bank's server certificate against dialOut.host.
+   */
+  clientSubject: z.string().min(1).optional(),
+  /**
+   * The CA certificate(s) that must have issued the partner's certificate itself; default caFile. Set it when
+   * caFile is a bundle trusted for several partners, so that another CA's certificate with the same CN is refused.
+   */
+  clientIssuerFile: z.string().optional(),
+  /** A CRL (PEM) per CA in caFile, re-read on reload: a revoked client certificate is refused. */
+  crlFile: z.string().optional(),
 }).strict();
 
 const macSchema = z.discriminatedUnion('algorithm', [
@@ -48,6 +61,28 @@ const macSchema = z.discriminatedUnion('algorithm', [
  */
 export const DEFAULT_REQUESTS_PER_SECOND = 200;
 
+/** What a slow or silent peer may hold, and for how long (issue 10, point 5). */
+export const EXHAUSTION_DEFAULTS = {
+  frameDeadlineMs: 10_000,
+  signOnDeadlineMs: 30_000,
+  maxUnsignedPerSource: 8,
+  refusalLogIntervalMs: 10_000,
+} as const;
+
+const exhaustionSettings = {
+  /** A frame whose first byte has arrived must be complete within this, or the connection is closed. */
+  frameDeadlineMs: z.number().int().positive().default(EXHAUSTION_DEFAULTS.frameDeadlineMs),
+  /** A connection of a partner with signOnRequired must sign on within this, or it is closed. */
+  signOnDeadlineMs: z.number().int().positive().default(EXHAUSTION_DEFAULTS.signOnDeadlineMs),
+  /**
+   * Connections from one source address not signed on yet (signed-on sessions do not count). At the cap the
+   * oldest one waiting more than a second makes room; otherwise the new connection is refused.
+   */
+  maxUnsignedPerSource: z.number().int().positive().default(EXHAUSTION_DEFAULTS.maxUnsignedPerSource),
+  /** Refused connections are logged as one summary line with counts per interval. */
+  refusalLogIntervalMs: z.number().int().positive().default(EXHAUSTION_DEFAULTS.refusalLogIntervalMs),
+};
+
 export const partnerSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
   name: z.string().min(1),
@@ -61,6 +96,8 @@ export const partnerSchema = z.object({
     echoIntervalMs: z.number().int().positive().default(60_000),
     reconnectBaseMs: z.number().int().positive().default(500),
     reconnectMaxMs: z.number().int().positive().default(30_000),
+    /** Plaintext to the bank's host, for a private circuit only (a MAC is then required). */
+    insecure: insecureSchema.optional(),
   }).strict().optional(),
   framing: framingSchema.default({ type: 'binary-2', headerCountsItself: false }),
   profile: z.string().default('iso87-ascii'),
@@ -113,7 +150,13 @@ export const switchConfigSchema = z.object({
     idleTimeoutMs: z.number().int().positive().default(300_000),
     /** Garbage frames (undecodable MTI or bitmap) tolerated on a connection before it is closed. */
     maxGarbageFrames: z.number().int().positive().default(5),
-  }).strict().default({ maxFrameBytes: 8_192, idleTimeoutMs: 300_000, maxGarbageFrames: 5 }),
+    ...exhaustionSettings,
+    /**
+     * Load balancers (addresses or CIDRs) that send a PROXY protocol v2 header: from them the header is required
+     * and its source address is the one checked (allowFrom, shared-listener binding, per-source caps).
+     */
+    trustedProxies: z.array(z.string().min(1)).default([]),
+  }).strict().default({ maxFrameBytes: 8_192, idleTimeoutMs: 300_000, maxGarbageFrames: 5, ...EXHAUSTION_DEFAULTS, trustedProxies: [] }),
   journal: z.object({
     flushIntervalMs: z.number().int().positive().default(20),
     maxBatch: z.number().int().positive().default(500),

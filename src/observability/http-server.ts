@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT } from './config.js';
 import type { ReadinessReport } from './readiness.js';
+import { TLS_CIPHERS } from '../security/tls-policy.js';
 
 /** A readiness callback that hangs must not hang the probe: past this, the answer is 503. */
 const READINESS_DEADLINE_MS = 2_000;
@@ -17,6 +19,8 @@ export interface OpsHttpServerOptions {
   registry: Registry;
   readiness: () => Promise<ReadinessReport>;
   log: Logger;
+  /** HTTPS with this key and certificate (PEM); outside loopback the configuration requires it (or `insecure`). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface OpsHttpServer {
@@ -87,14 +91,17 @@ async function route(request: IncomingMessage, response: ServerResponse, options
 export async function startOpsHttpServer(options: OpsHttpServerOptions): Promise<OpsHttpServer> {
   const { log } = options;
   const host = options.host ?? DEFAULT_METRICS_HOST;
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     route(request, response, options).catch((error: unknown) => {
       // Only the path and the error: request bodies and query strings are never logged.
       log.error({ err: error, path: pathOf(request) }, 'ops http request failed');
       if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       else response.destroy();
     });
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2', ciphers: TLS_CIPHERS }, handle)
+    : createServer(handle);
   // A scraper that opens a connection and stalls must not hold it for ever.
   server.headersTimeout = 5_000;
   server.requestTimeout = 10_000;
@@ -110,7 +117,7 @@ export async function startOpsHttpServer(options: OpsHttpServerOptions): Promise
   });
   server.on('error', (error) => log.error({ err: error }, 'ops http server error'));
   const { port } = server.address() as AddressInfo;
-  log.info({ host, port, paths: ['/metrics', '/healthz', '/readyz'] }, 'ops http listening');
+  log.info({ host, port, tls: options.tls !== undefined, paths: ['/metrics', '/healthz', '/readyz'] }, 'ops http listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
-import type { Connection, Dialer } from '../transport/index.js';
+import type { ClientTlsOptions, Connection, Dialer } from '../transport/index.js';
 
 /**
  * With N switch instances on one database, one instance at a time dials each dial-out link: a bank may accept
@@ -30,6 +30,8 @@ interface Link {
   readonly start: () => Dialer;
   dialer: Dialer | undefined;
   stopped: boolean;
+  /** TLS files re-read by a reload while another instance led: applied when this one takes over. */
+  tls: ClientTlsOptions | undefined;
 }
 
 export class DialOutLeadership {
@@ -48,7 +50,7 @@ export class DialOutLeadership {
    * it releases the lock, so another instance can take the link at once.
    */
   guard(id: string, start: () => Dialer): Dialer {
-    const link: Link = { id, start, dialer: undefined, stopped: false };
+    const link: Link = { id, start, dialer: undefined, stopped: false, tls: undefined };
     this.#links.set(id, link);
     this.#schedule(0);
     return {
@@ -57,6 +59,10 @@ export class DialOutLeadership {
       },
       get attempts(): number {
         return link.dialer?.attempts ?? 0;
+      },
+      updateTls(tls) {
+        link.dialer?.updateTls(tls);
+        link.tls = tls;
       },
       stop: async (stopOptions) => {
         link.stopped = true;
@@ -105,6 +111,7 @@ export class DialOutLeadership {
           'SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS taken', [LOCK_SPACE, `dial-out/${link.id}`]);
         if (!rows[0]?.taken) continue;
         link.dialer = link.start();
+        if (link.tls) link.dialer.updateTls(link.tls);
         log.info({ partner: link.id }, 'dial-out: this instance leads the link and dials it');
       }
     } catch (error) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { warnInsecureLinks } from '../config/check-links.js';
 import type { SwitchConfig } from '../config/schema.js';
 import { JournalWriter, TransactionKeyStore } from '../journal/index.js';
 import { LedgerReader, openDatabase, type DatabaseHandle } from '../ledger/index.js';
@@ -75,6 +76,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date();
   const keys = configuredKeyRing(config.cardKey, log);
+  warnInsecureLinks(config, log);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
     ...(config.database.url ? { databaseUrl: config.database.url } : {}),

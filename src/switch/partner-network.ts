@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { PartnerConfig, SwitchConfig } from '../config/schema.js';
 import type { JournalWriter } from '../journal/index.js';
 import type { Logger } from '../observability/logger.js';
 import {
-  AllowList, createFraming, startDialer, startListener,
-  type Connection, type Dialer, type Listener, type MessageHandler, type ServerTlsOptions,
+  AllowList, createFraming, RefusalLog, startDialer, startListener,
+  type ClientTlsOptions, type Connection, type Dialer, type Listener, type MessageHandler, type ServerTlsOptions,
 } from '../transport/index.js';
 import { createConnectionHandler } from './connection-handler.js';
 import type { SwitchObserver } from '../observability/observer.js';
@@ -13,7 +12,9 @@ import type { DialOutLeadership } from './dial-out-leader.js';
 import { keepDialOutAlive } from './dial-out.js';
 import { OutboundRequests } from './outbound-requests.js';
 import { PartnerRuntime } from './partner-runtime.js';
+import { dialOutTlsOf, listenerTlsOf, rereadTls } from './partner-tls.js';
 import { Session } from './session.js';
+import { UnsignedConnections } from './unsigned-connections.js';
 import type { SwitchServices } from './transaction.js';
 
 export interface PartnerNetworkDeps {
@@ -29,17 +30,8 @@ export interface PartnerNetworkDeps {
 const READ_AHEAD = 2;
 const NO_HANDLER: MessageHandler = { onMessage: () => null };
 
-function tlsOptionsOf(partner: PartnerConfig): ServerTlsOptions | undefined {
-  const tls = partner.tls;
-  if (!tls) return undefined;
-  return {
-    key: readFileSync(tls.keyFile),
-    cert: readFileSync(tls.certFile),
-    ca: readFileSync(tls.caFile),
-    expectedSubject: tls.clientSubject,
-    minVersion: 'TLSv1.2',
-  };
-}
+/** A graceful end for a connection past its sign-on deadline: short, since nothing is owed to it. */
+const DEADLINE_END_GRACE_MS = 1_000;
 
 /** Partners without a listener or dial-out of their own share the main listener and are known by address. */
 function onSharedListener(partner: PartnerConfig): boolean {
@@ -58,11 +50,18 @@ export class PartnerNetwork {
   private readonly ownListeners = new Map<string, Listener>();
   private readonly dialers = new Map<string, Dialer>();
   private connectionCount = 0;
+  private refusals: RefusalLog | undefined;
+  private unsigned: UnsignedConnections | undefined;
+  private signOnDeadlineMs = 0;
   accepting = true;
 
   constructor(private readonly deps: PartnerNetworkDeps) {}
 
   async start(config: SwitchConfig): Promise<void> {
+    // Transport settings change only on restart, so these live as long as the network.
+    this.refusals = new RefusalLog(this.deps.log, config.transport.refusalLogIntervalMs);
+    this.signOnDeadlineMs = config.transport.signOnDeadlineMs;
+    this.unsigned = new UnsignedConnections(config.transport.maxUnsignedPerSource);
     await this.apply(config);
   }
 
@@ -80,6 +79,9 @@ export class PartnerNetwork {
     }
     for (const id of next.keys()) if (!this.partners.has(id)) result.added.push(id);
 
+    // Files are read before anything changes: one that is missing or not PEM refuses the whole reload.
+    const refreshed = rereadTls(result.kept.map((id) => next.get(id)!));
+    for (const tls of refreshed) this.refreshTls(tls.id, tls.listener, tls.dialOut);
     for (const id of [...result.removed, ...result.changed]) await this.stopPartner(id);
     if (sharedMoved) {
       await this.shared!.closeAll({ graceMs: 5_000 });
@@ -96,6 +98,12 @@ export class PartnerNetwork {
       this.sharedAt = sharedAt;
     }
     return result;
+  }
+
+  /** A kept partner's certificate, key, CAs and CRL, read again: new handshakes use them (reload). */
+  private refreshTls(id: string, listener: ServerTlsOptions | undefined, dialOut: ClientTlsOptions | undefined): void {
+    if (listener) this.ownListeners.get(id)?.updateTls(listener);
+    if (dialOut) this.dialers.get(id)?.updateTls(dialOut);
   }
 
   /** Listening addresses and the partners each serves. */
@@ -144,6 +152,7 @@ export class PartnerNetwork {
       ...[...this.dialers.values()].map((d) => d.stop({ graceMs })),
     ]);
     this.dialers.clear();
+    this.refusals?.close();
   }
 
   private endpointOf(partner: PartnerConfig): string {
@@ -170,8 +179,18 @@ export class PartnerNetwork {
       maxFrameBytes: config.transport.maxFrameBytes,
       idleTimeoutMs: config.transport.idleTimeoutMs,
       maxGarbageFrames: config.transport.maxGarbageFrames,
+      frameDeadlineMs: config.transport.frameDeadlineMs,
       maxInFlight: READ_AHEAD * Math.max(...partners.map((p) => p.limits.maxInFlight)),
       logger: this.deps.log,
+    };
+  }
+
+  /** What every listener shares: the trusted proxies, the PROXY header's deadline, the rate-limited refusal log. */
+  private listenerOptions(config: SwitchConfig) {
+    return {
+      trustedProxies: config.transport.trustedProxies,
+      preambleDeadlineMs: config.transport.frameDeadlineMs,
+      refusalLog: this.refusals!,
     };
   }
 
@@ -179,6 +198,7 @@ export class PartnerNetwork {
     const candidates = () => [...this.partners.values()].filter((p) => onSharedListener(p.config));
     return startListener({
       ...this.connectionOptions(config, config.partners.filter(onSharedListener)),
+      ...this.listenerOptions(config),
       host: config.listen.host,
       port: config.listen.port,
       framing: createFraming('binary-2'),
@@ -194,9 +214,10 @@ export class PartnerNetwork {
   }
 
   private async listenFor(partner: PartnerConfig, config: SwitchConfig): Promise<Listener> {
-    const tls = tlsOptionsOf(partner);
+    const tls = listenerTlsOf(partner);
     return startListener({
       ...this.connectionOptions(config, [partner]),
+      ...this.listenerOptions(config),
       host: partner.listener!.host,
       port: partner.listener!.port,
       framing: createFraming({ name: partner.framing.type, lengthIncludesHeader: partner.framing.headerCountsItself }),
@@ -210,9 +231,7 @@ export class PartnerNetwork {
 
   private dialOutTo(partner: PartnerConfig, config: SwitchConfig): Dialer {
     const dial = partner.dialOut!;
-    const tls = partner.tls
-      ? { key: readFileSync(partner.tls.keyFile), cert: readFileSync(partner.tls.certFile), ca: readFileSync(partner.tls.caFile) }
-      : undefined;
+    const tls = dialOutTlsOf(partner);
     return startDialer({
       ...this.connectionOptions(config, [partner]),
       host: dial.host,
@@ -225,10 +244,22 @@ export class PartnerNetwork {
   }
 
   private refuse(connection: Connection, partnerId: string | undefined, reason: string): MessageHandler {
-    this.deps.log.info({ connection: connection.id, remote: connection.peer.remoteAddress, partner: partnerId, reason }, 'connection refused');
+    this.refusals!.record({ reason, remoteAddress: connection.peer.remoteAddress, partner: partnerId });
     this.deps.observer.refused(partnerId, reason);
     connection.destroy();
     return NO_HANDLER;
+  }
+
+  /** A connection that has not signed on within the deadline is ended: it holds a slot and does nothing. */
+  private enforceSignOnDeadline(session: Session, connection: Connection): void {
+    const deadlineMs = this.signOnDeadlineMs;
+    const timer = setTimeout(() => {
+      if (session.signedOn || !connection.isOpen) return;
+      this.deps.log.info({ partner: session.partner.id, connection: connection.id, deadlineMs }, 'closing: no sign-on within the deadline');
+      void connection.end(DEADLINE_END_GRACE_MS, 'SIGN_ON_DEADLINE');
+    }, deadlineMs);
+    timer.unref();
+    void connection.closed.then(() => clearTimeout(timer));
   }
 
   /** A verified connection becomes a session of exactly one partner. */
@@ -236,15 +267,29 @@ export class PartnerNetwork {
     const { observer, log } = this.deps;
     const partner = runtime.config;
     if (!this.accepting && direction === 'inbound') return this.refuse(connection, partner.id, 'SHUTTING_DOWN');
-    if (runtime.sessions.size >= partner.limits.maxConnections) return this.refuse(connection, partner.id, 'TOO_MANY_CONNECTIONS');
-    const session = new Session(connection.id, partner, connection.peer.remoteAddress, runtime.load, direction,
-      (signedOn) => observer.signOnChanged(partner.id, signedOn), runtime.macKey);
+    const source = connection.peer.remoteAddress;
+    const mustSignOn = direction === 'inbound' && partner.signOnRequired;
+    if (mustSignOn) {
+      const admission = this.unsigned!.admit(source, connection);
+      if (!admission.admitted) return this.refuse(connection, partner.id, 'TOO_MANY_UNSIGNED');
+      if (admission.evicted) this.refusals!.record({ reason: 'EVICTED_UNSIGNED', remoteAddress: source, partner: partner.id });
+    }
+    if (runtime.sessions.size >= partner.limits.maxConnections) {
+      this.unsigned!.release(source, connection);
+      return this.refuse(connection, partner.id, 'TOO_MANY_CONNECTIONS');
+    }
+    const session = new Session(connection.id, partner, source, runtime.load, direction, (signedOn) => {
+      if (signedOn) this.unsigned!.release(source, connection);
+      observer.signOnChanged(partner.id, signedOn);
+    }, runtime.macKey);
+    if (mustSignOn) this.enforceSignOnDeadline(session, connection);
     const outbound = direction === 'dial-out' ? new OutboundRequests(connection, (m) => runtime.pack(m)) : undefined;
     runtime.sessions.set(session, connection);
     this.connectionCount++;
     observer.connectionOpened(partner.id);
     log.info({ partner: partner.id, connection: connection.id, remote: session.remoteAddress, direction }, 'partner connected');
     void connection.closed.then(() => {
+      this.unsigned!.release(source, connection);
       runtime.sessions.delete(session);
       outbound?.cancelAll();
       if (session.signedOn) observer.signOnChanged(partner.id, false);

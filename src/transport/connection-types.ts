@@ -30,6 +30,14 @@ export type CloseReason =
   | 'TOO_MUCH_GARBAGE'
   /** end(): graceful, in-flight replies sent first. */
   | 'LOCAL_END'
+  /** A frame begun was not complete within frameDeadlineMs (a peer trickling bytes). */
+  | 'FRAME_DEADLINE'
+  /** The partner's connection did not sign on within its deadline (the switch ends it). */
+  | 'SIGN_ON_DEADLINE'
+  /** The stream opened with `refusedOpening` (a PROXY header from a peer that is not a trusted proxy). */
+  | 'REFUSED_OPENING'
+  /** Closed to make room under the per-source cap on connections not signed on. */
+  | 'EVICTED'
   /** destroy(). (A graceful end that overruns its grace period is destroyed but keeps its first reason.) */
   | 'LOCAL_DESTROY';
 
@@ -74,6 +82,10 @@ export interface ConnectionOptions {
   readonly maxBufferedWriteBytes?: number;
   /** recordGarbage() closes the connection at this count; 0 never. Default 0. */
   readonly maxGarbageFrames?: number;
+  /** Bytes the stream may not open with; a stream that does is destroyed (REFUSED_OPENING) before any frame is cut. */
+  readonly refusedOpening?: Buffer;
+  /** A frame whose first byte has arrived must be complete within this; 0 never. Default 0. */
+  readonly frameDeadlineMs?: number;
   /** How long a graceful end waits for in-flight replies and the peer's FIN before destroying. Default 5000. */
   readonly endGraceMs?: number;
 }

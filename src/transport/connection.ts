@@ -12,6 +12,7 @@ import {
 import { FramingError } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './frame-reader.js';
 import type { Framing, ReplyContext } from './framing/framing.js';
+import { OpeningScreen } from './opening-screen.js';
 import { describePeer, peerOf, type PeerInfo } from './peer.js';
 
 /** Errors that are a peer going away, not a fault worth a warning. */
@@ -43,6 +44,9 @@ export class Connection {
   private readonly maxBufferedWriteBytes: number;
   private readonly maxGarbageFrames: number;
   private readonly endGraceMs: number;
+  private readonly frameDeadlineMs: number;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private readonly openingScreen: OpeningScreen | undefined;
   private readonly openedAt = Date.now();
   private handler: MessageHandler | undefined;
   private state: State = 'new';
@@ -61,16 +65,19 @@ export class Connection {
   private repliesDropped = 0;
   private framesDiscarded = 0;
 
-  constructor(socket: Socket, options: ConnectionOptions) {
+  /** `relayedFor`: the client address a trusted proxy's PROXY header carried (see proxy-protocol.ts). */
+  constructor(socket: Socket, options: ConnectionOptions, relayedFor?: { address: string; port: number }) {
     this.id = `conn-${nextConnectionId++}`;
     this.socket = socket;
-    this.peer = peerOf(socket);
+    this.peer = peerOf(socket, relayedFor);
     this.framing = options.framing;
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.maxInFlight = options.maxInFlight ?? CONNECTION_DEFAULTS.maxInFlight;
     this.maxBufferedWriteBytes = options.maxBufferedWriteBytes ?? CONNECTION_DEFAULTS.maxBufferedWriteBytes;
     this.maxGarbageFrames = options.maxGarbageFrames ?? 0;
     this.endGraceMs = options.endGraceMs ?? CONNECTION_DEFAULTS.endGraceMs;
+    this.frameDeadlineMs = options.frameDeadlineMs ?? 0;
+    this.openingScreen = options.refusedOpening !== undefined ? new OpeningScreen(options.refusedOpening) : undefined;
     this.log = (options.logger ?? SILENT).child({ conn: this.id, peer: describePeer(this.peer) });
     this.reader = new FrameReader(this.framing, this.onFrame, this.maxFrameBytes);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -91,6 +98,7 @@ export class Connection {
     this.handler = handler;
     this.state = 'open';
     this.socket.on('data', this.onData);
+    this.socket.resume(); // a listener that read a PROXY header left the socket paused
     this.log.info({ tlsSubject: this.peer.tlsSubject, tlsProtocol: this.peer.tlsProtocol }, 'connection open');
   }
 
@@ -159,22 +167,30 @@ export class Connection {
    * Graceful close: stop taking messages, let in-flight replies be written, flush, send FIN, wait for
    * the peer's FIN. Destroys the socket if that takes longer than `graceMs`.
    */
-  end(graceMs = this.endGraceMs): Promise<CloseInfo> {
-    this.beginEnding('LOCAL_END', graceMs);
+  end(graceMs = this.endGraceMs, reason: CloseReason = 'LOCAL_END'): Promise<CloseInfo> {
+    this.beginEnding(reason, graceMs);
     return this.closed;
   }
 
   /** Immediate close; queued writes are lost. */
-  destroy(): void {
-    this.reason ??= 'LOCAL_DESTROY';
+  destroy(reason: CloseReason = 'LOCAL_DESTROY'): void {
+    this.reason ??= reason;
     this.socket.destroy();
   }
 
-  private readonly onData = (chunk: Buffer): void => {
-    this.bytesIn += chunk.length;
+  private readonly onData = (received: Buffer): void => {
+    this.bytesIn += received.length;
     if (this.state !== 'open') return; // ending: draining the peer's bytes until its FIN
+    const chunk = this.openingScreen === undefined ? received : this.openingScreen.screen(received);
+    if (chunk === undefined) return;
+    if (chunk === 'refused') {
+      this.log.info('closing: the stream opened with bytes refused on this listener');
+      this.destroy('REFUSED_OPENING');
+      return;
+    }
     try {
       this.reader.push(chunk);
+      this.watchFrameDeadline();
     } catch (err) {
       if (err instanceof FramingError) {
         this.errorCode = err.code;
@@ -188,7 +204,25 @@ export class Connection {
     }
   };
 
+  /** A frame begun starts the clock; each complete frame stops it (onFrame), the next one starts it again. */
+  private watchFrameDeadline(): void {
+    if (this.frameDeadlineMs <= 0 || this.frameTimer !== undefined || !this.reader.midFrame || this.state !== 'open') return;
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      if (!this.reader.midFrame || this.state !== 'open') return;
+      this.log.info({ frameDeadlineMs: this.frameDeadlineMs, bufferedBytes: this.reader.bufferedBytes }, 'closing: frame not complete within its deadline');
+      this.beginEnding('FRAME_DEADLINE', this.endGraceMs);
+      // Whoever trickles a frame also trickles its FIN: nothing is owed to it, so its socket goes at once.
+      if (this.inFlight === 0) this.socket.destroy();
+    }, this.frameDeadlineMs);
+    this.frameTimer.unref();
+  }
+
   private readonly onFrame = (body: Buffer, replyContext: ReplyContext): void => {
+    if (this.frameTimer !== undefined) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    }
     if (this.state !== 'open') {
       this.framesDiscarded++;
       return;
@@ -304,6 +338,7 @@ export class Connection {
     const wasNew = this.state === 'new';
     this.state = 'closed';
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    if (this.frameTimer !== undefined) clearTimeout(this.frameTimer);
     const info: CloseInfo = {
       reason: this.reason ?? 'PEER_ENDED',
       ...(this.errorCode !== undefined ? { errorCode: this.errorCode } : {}),

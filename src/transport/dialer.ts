@@ -32,6 +32,8 @@ export interface Dialer {
   readonly connection: Connection | undefined;
   /** Connect attempts made so far, successful or not. */
   readonly attempts: number;
+  /** The certificate, key and CAs for the next connect (reload); the live connection keeps its session. */
+  updateTls(tls: ClientTlsOptions): void;
   /** No more reconnects; ends the live connection gracefully (in-flight replies still go out). */
   stop(options?: { graceMs?: number }): Promise<void>;
 }
@@ -50,6 +52,7 @@ export function startDialer(options: DialerOptions): Dialer {
   let timer: NodeJS.Timeout | undefined;
   let connecting: net.Socket | undefined;
   let current: Connection | undefined;
+  let tlsOptions = options.tls;
 
   const retryLater = (): void => {
     if (stopped) return;
@@ -91,8 +94,8 @@ export function startDialer(options: DialerOptions): Dialer {
     timer = undefined;
     if (stopped) return;
     attempts++;
-    const socket = options.tls !== undefined
-      ? tls.connect(clientTlsConnectOptions(options.host, options.port, options.tls))
+    const socket = tlsOptions !== undefined
+      ? tls.connect(clientTlsConnectOptions(options.host, options.port, tlsOptions))
       : net.connect({ host: options.host, port: options.port, allowHalfOpen: true });
     connecting = socket;
     let failure: string | undefined;
@@ -109,7 +112,7 @@ export function startDialer(options: DialerOptions): Dialer {
       log.info({ code: failure ?? 'CLOSED', attempt: attempts }, 'dial-out connect failed');
       retryLater();
     };
-    const readyEvent = options.tls !== undefined ? 'secureConnect' : 'connect';
+    const readyEvent = tlsOptions !== undefined ? 'secureConnect' : 'connect';
     const onReady = (): void => {
       // From here the Connection owns the socket and its events.
       socket.setTimeout(0);
@@ -133,6 +136,11 @@ export function startDialer(options: DialerOptions): Dialer {
     },
     get attempts() {
       return attempts;
+    },
+    updateTls(next) {
+      if (tlsOptions === undefined) throw new Error('updateTls: this dialer has no TLS');
+      tls.createSecureContext(clientTlsConnectOptions(options.host, options.port, next)); // throws before replacing
+      tlsOptions = next;
     },
     async stop({ graceMs } = {}) {
       stopped = true;

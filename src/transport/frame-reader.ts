@@ -60,6 +60,11 @@ export class FrameReader {
     return (this.held?.length ?? 0) + (this.partial !== undefined ? this.partialFilled : 0);
   }
 
+  /** Whether a frame has begun (some of its header or body arrived) and is not complete yet. */
+  get midFrame(): boolean {
+    return this.partial !== undefined;
+  }
+
   /** @throws FramingError once, on the first bad header; later input is ignored. */
   push(chunk: Buffer): void {
     if (this.error !== undefined || chunk.length === 0) return;

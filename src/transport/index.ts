@@ -13,10 +13,13 @@ export type { CloseInfo, CloseReason, ConnectionOptions, ConnectionStats, Messag
 export type { PeerInfo } from './peer.js';
 export { AllowList, normalizeAddress } from './allow-list.js';
 export { startListener } from './server.js';
+export { RefusalLog } from './refusal-log.js';
 export type { Listener, ListenerOptions, Refusal, RefusalReason } from './server.js';
 export { startDialer } from './dialer.js';
 export type { Dialer, DialerOptions } from './dialer.js';
 export { BACKOFF_DEFAULTS, fullJitterDelay } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export type { ServerTlsOptions, TlsMinVersion } from './tls/server-tls.js';
+export { checkServerTls } from './tls/server-tls.js';
 export type { ClientTlsOptions } from './tls/client-tls.js';
+export { checkClientTls } from './tls/client-tls.js';

@@ -13,9 +13,10 @@ export interface PeerInfo {
   readonly tlsProtocol?: string;
 }
 
-export function peerOf(socket: Socket): PeerInfo {
-  const remoteAddress = normalizeAddress(socket.remoteAddress ?? 'unknown');
-  const remotePort = socket.remotePort ?? 0;
+/** `relayedFor`: the client a trusted proxy's PROXY header named, which stands for the socket's own peer. */
+export function peerOf(socket: Socket, relayedFor?: { address: string; port: number }): PeerInfo {
+  const remoteAddress = normalizeAddress(relayedFor?.address ?? socket.remoteAddress ?? 'unknown');
+  const remotePort = relayedFor?.port ?? socket.remotePort ?? 0;
   if (!(socket instanceof TLSSocket)) return { remoteAddress, remotePort };
   const subject = certificateSubjectCn(socket);
   const protocol = socket.getProtocol();

@@ -1,5 +1,6 @@
 /**
- * Many switches, one database: two `serve` instances behind the real HAProxy, under load from ATM hosts
+ * Many switches, one database: two `serve` instances behind the real HAProxy running ops/haproxy.cfg
+ * (send-proxy-v2, health checks on /readyz over HTTPS), under load from ATM hosts
  * that reconnect and repeat (src/client/atm-host.ts). `kill -9` of one instance, and a rolling restart with
  * `drain`, each end with every request answered exactly once: 00 from the survivor, directly or through its
  * 0201, and one processing per request in the journal.
@@ -13,8 +14,9 @@ import { AdminClient } from '../../src/admin/admin-client.js';
 import { AtmHost } from '../../src/client/atm-host.js';
 import { balanceInquiry } from '../../src/client/atm-messages.js';
 import { DEMO_PARTICIPANTS } from '../../src/ledger/index.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
 import {
-  freePort, getTestDatabase, requireBinary, roleDatabaseUrl, sleep, startHaproxy, startServe, waitFor,
+  freePort, getTestDatabase, haproxyConfig, requireBinary, roleDatabaseUrl, sleep, startHaproxy, startServe, waitFor,
   type RunningHaproxy, type ServeProcess,
 } from '../support/index.js';
 
@@ -101,6 +103,11 @@ describe('integration: two switches behind HAProxy on one database', function ()
     haproxyBinary = requireBinary(this, 'haproxy', 'haproxy');
     dir = await mkdtemp(path.join(os.tmpdir(), 'jht-failover-'));
     const databaseUrl = await roleDatabaseUrl('jht_switch');
+    const ca = createCertificateAuthority('metrics CA');
+    const metricsCert = issueCertificate(ca, { commonName: 'jht-switch metrics', usage: 'server', altNames: ['127.0.0.1'] });
+    await writeFile(path.join(dir, 'ca.pem'), ca.certPem);
+    await writeFile(path.join(dir, 'metrics.key'), metricsCert.keyPem, { mode: 0o600 });
+    await writeFile(path.join(dir, 'metrics.cert'), metricsCert.certPem);
     for (const name of ['a', 'b']) {
       const instance: Instance = {
         name, port: await freePort(), checkPort: await freePort(),
@@ -108,15 +115,19 @@ describe('integration: two switches behind HAProxy on one database', function ()
       };
       await writeFile(instance.config, JSON.stringify({
         listen: { host: '127.0.0.1', port: instance.port },
+        // HAProxy connects from 127.0.0.1 and sends PROXY v2: the switch binds the demo partner by the ATM host's address.
+        transport: { trustedProxies: ['127.0.0.1'] },
         partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { requestsPerSecond: 5_000 } }],
         admin: { socketPath: instance.socket },
-        metrics: { port: instance.checkPort },
+        metrics: { host: '127.0.0.1', port: instance.checkPort, tls: { keyFile: path.join(dir, 'metrics.key'), certFile: path.join(dir, 'metrics.cert') } },
       }));
       instances.push(instance);
     }
     process.env.JHT_FAILOVER_DATABASE_URL = databaseUrl;
     await Promise.all(instances.map(async (i) => { i.serve = await start(i); }));
-    haproxy = await startHaproxy(haproxyBinary, dir, await freePort(), instances.map((i) => ({ name: i.name, port: i.port, checkPort: i.checkPort })));
+    const frontend = { host: '127.0.0.1', port: await freePort() };
+    const backends = instances.map((i) => ({ iso: i.port, metrics: i.checkPort }));
+    haproxy = await startHaproxy(haproxyBinary, dir, frontend, await haproxyConfig(frontend, backends, path.join(dir, 'ca.pem')));
   });
   after(async () => {
     await haproxy?.stop();
@@ -126,6 +137,16 @@ describe('integration: two switches behind HAProxy on one database', function ()
     }
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+
+  /** Resolves once HAProxy has logged `instance` going `state` one more time than `seen` (a count taken before). */
+  function marked(instance: Instance, state: 'UP' | 'DOWN'): { seen: () => Promise<void> } {
+    const server = `switch${instances.indexOf(instance) + 1}`;
+    const count = (): number => haproxy!.log().split(`${server} is ${state}`).length - 1;
+    const before = count();
+    return {
+      seen: () => waitFor(() => count() > before, { what: () => `HAProxy to mark ${server} ${state}:\n${haproxy!.log()}`, timeoutMs: 15_000 }),
+    };
+  }
 
   function start(instance: Instance): Promise<ServeProcess> {
     return startServe(['--config', instance.config], { DATABASE_URL: process.env.JHT_FAILOVER_DATABASE_URL });
@@ -144,7 +165,9 @@ describe('integration: two switches behind HAProxy on one database', function ()
     expect(reconnects, 'ATM hosts that reconnected to the survivor').to.be.at.least(1);
     expect(outcomes.some((o) => o.attempts > 1), 'some requests needed their 0201 through the survivor').to.equal(true);
     await expectExactlyOnce(outcomes, terminal);
+    const up = marked(victim, 'UP');
     victim.serve = await start(victim);
+    await up.seen();
   });
 
   it('a rolling restart with drain, one instance at a time, under load: 0 errors', async () => {
@@ -152,18 +175,20 @@ describe('integration: two switches behind HAProxy on one database', function ()
     const load = runLoad(haproxy!.port, terminal);
     await sleep(1_000);
     for (const instance of instances) {
+      const down = marked(instance, 'DOWN');
       const admin = await AdminClient.connect(instance.socket);
       try {
         await admin.drain();
       } finally {
         await admin.close();
       }
+      // /readyz answers 503 once drained: HAProxy sends it nothing new (fall 2, every second).
+      await down.seen();
+      const up = marked(instance, 'UP');
       instance.serve!.child.kill('SIGTERM');
       expect((await instance.serve!.exited).code, `${instance.name} exits cleanly after its drain`).to.equal(0);
       instance.serve = await start(instance);
-      // HAProxy marks it up after two good checks (rise 2, every 200 ms).
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${instance.checkPort}/readyz`)).status === 200, { what: `${instance.name} ready`, timeoutMs: 10_000 });
-      await sleep(1_000);
+      await up.seen();
     }
     const { outcomes, reconnects } = await load.stop();
     expect(outcomes.length, 'inquiries sent').to.be.greaterThan(200);

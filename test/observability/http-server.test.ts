@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { createServer, request as httpRequest } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
 import { startOpsHttpServer, type OpsHttpServer } from '../../src/observability/http-server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createSwitchMetrics } from '../../src/observability/metrics.js';
 import { createReadinessCheck, type ReadinessReport } from '../../src/observability/readiness.js';
 import type { SwitchStatus } from '../../src/switch/control.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
 import { demo, LogCapture } from '../support/index.js';
 
 const PAN = demo.approvedCard;
@@ -159,5 +162,32 @@ describe('observability: the ops HTTP server\'s life cycle', () => {
     const started = performance.now();
     await http.close();
     expect(performance.now() - started).to.be.below(500);
+  });
+});
+
+describe('observability: the metrics listener over HTTPS (metrics.tls)', function () {
+  this.timeout(10_000);
+
+  it('serves /readyz over TLS 1.2+ with the configured certificate, and no plain HTTP', async () => {
+    const ca = createCertificateAuthority('metrics test CA');
+    const cert = issueCertificate(ca, { commonName: 'metrics', usage: 'server', altNames: ['127.0.0.1'] });
+    const server = await startOpsHttpServer({
+      port: 0, registry: new Registry(), log: createLogger({ level: 'silent' }),
+      readiness: () => Promise.resolve({ ready: true, checks: {} }), tls: { key: cert.keyPem, cert: cert.certPem },
+    });
+    try {
+      const answer = await new Promise<{ status: number; protocol: string | null }>((resolve, reject) => {
+        httpsGet({ host: '127.0.0.1', port: server.port, path: '/readyz', ca: ca.certPem }, (response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0, protocol: (response.socket as TLSSocket).getProtocol() });
+        }).on('error', reject);
+      });
+      expect(answer.status).to.equal(200);
+      expect(answer.protocol).to.match(/^TLSv1\.[23]$/);
+      const plain = await get(server.port, '/readyz').then(() => 'answered', () => 'refused');
+      expect(plain).to.equal('refused');
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,69 +1,76 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
 export interface HaproxyBackend {
-  readonly name: string;
   /** The switch's ISO 8583 listener. */
-  readonly port: number;
-  /** Its metrics listener, whose /readyz is the health check. */
-  readonly checkPort: number;
+  readonly iso: number;
+  /** Its metrics listener, whose /readyz (HTTPS) is the health check. */
+  readonly metrics: number;
 }
 
 export interface RunningHaproxy {
   readonly port: number;
+  /** What HAProxy logged so far (server UP/DOWN lines among them). */
+  log(): string;
   stop(): Promise<void>;
 }
 
 /**
- * The real HAProxy (Debian's package) in TCP mode in front of switch instances, health-checked on /readyz
- * every 200 ms (tests want fast verdicts; ops/ says what production uses). `on-marked-down
- * shutdown-sessions` ends the connections to a drained or dead instance, so the ATM host reconnects.
+ * ops/haproxy.cfg as shipped, with only what the file marks replaced: the frontend address, the switches, the
+ * metrics CA, and the process settings (chroot, user, group) a test run cannot have.
  */
-export async function startHaproxy(binary: string, dir: string, port: number, backends: readonly HaproxyBackend[]): Promise<RunningHaproxy> {
-  const config = [
-    'global',
-    '  maxconn 2000',
-    'defaults',
-    '  mode tcp',
-    '  retries 3',
-    '  option redispatch',
-    '  timeout connect 2s',
-    '  timeout client 60s',
-    '  timeout server 60s',
-    'frontend atm',
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend switches',
-    'backend switches',
-    '  balance roundrobin',
-    '  option httpchk GET /readyz',
-    '  http-check expect status 200',
-    '  default-server inter 200ms fall 1 rise 2 on-marked-down shutdown-sessions',
-    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} check port ${b.checkPort}`),
-    '',
-  ].join('\n');
+export async function haproxyConfig(frontend: { host: string; port: number }, backends: readonly HaproxyBackend[], caFile: string): Promise<string> {
+  const shipped = await readFile(path.join(ROOT, 'ops/haproxy.cfg'), 'utf8');
+  const servers = backends.map((b, i) => `    server switch${i + 1} 127.0.0.1:${b.iso} port ${b.metrics}`).join('\n');
+  const replaced = shipped
+    .replace(/^\s*(chroot|user|group)\s.*\n/gm, '')
+    .replace(/bind 0\.0\.0\.0:8583/, `bind ${frontend.host}:${frontend.port}`)
+    .replace('/etc/haproxy/jht-switch-metrics-ca.pem', caFile)
+    .replace(/(# SERVERS:.*\n)[\s\S]*?(\s*# END SERVERS)/, `$1${servers}\n$2`);
+  for (const part of [`bind ${frontend.host}:${frontend.port}`, caFile, servers]) {
+    if (!replaced.includes(part)) throw new Error(`ops/haproxy.cfg: a marked part was not found (${part})`);
+  }
+  return replaced;
+}
+
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** The real HAProxy (Debian's package) running `config`, its frontend on `frontend`, once it accepts connections. */
+export async function startHaproxy(binary: string, dir: string, frontend: { host: string; port: number }, config: string): Promise<RunningHaproxy> {
   const file = path.join(dir, 'haproxy.cfg');
   await writeFile(file, config);
-  const child: ChildProcess = spawn(binary, ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const child = spawn(binary, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
   let exited = false;
-  child.on('exit', () => (exited = true));
-  await waitFor(async () => {
-    if (exited) throw new Error(`haproxy exited: ${stderr}`);
-    return new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
-      socket.on('error', () => resolve(false));
-    });
-  }, { what: 'haproxy to listen', timeoutMs: 10_000 });
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  void gone.then(() => (exited = true));
+  await waitFor(() => {
+    if (exited) throw new Error(`haproxy exited:\n${log}`);
+    return accepts(frontend.host, frontend.port);
+  }, { what: () => `HAProxy listening:\n${log}`, timeoutMs: 10_000 });
   return {
-    port,
+    port: frontend.port,
+    log: () => log,
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await gone;
     },
   };
 }

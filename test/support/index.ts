@@ -9,11 +9,12 @@
 export { sleep, waitFor, type WaitOptions } from './wait.js';
 export { expectThrows, type ErrorClass } from './expect-throws.js';
 export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
+export { proxyHeaderFor } from './proxy-header.js';
 export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
 export { TEST_KEYS, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
 export { startServe, type ServeProcess } from './serve-process.js';
 export { FaultProxy } from './fault-proxy.js';
-export { startHaproxy, type HaproxyBackend, type RunningHaproxy } from './haproxy.js';
+export { haproxyConfig, startHaproxy, type HaproxyBackend, type RunningHaproxy } from './haproxy.js';
 export { findBinary, requireBinary } from './system-packages.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
 export { runCli, runNode, type CliResult } from './run-cli.js';

@@ -10,7 +10,7 @@ import type { PartnerConfig, SwitchConfigInput } from '../../src/config/schema.j
 import { Packager, loadProfile } from '../../src/iso8583/index.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
 import {
-  demo, expectedAdditionalAmounts, startTestSwitch, TestPeer, uniqueStan, type TestSwitch,
+  demo, expectedAdditionalAmounts, startTestSwitch, TestPeer, uniqueStan, waitFor, type TestSwitch,
 } from '../support/index.js';
 
 type PartnerInput = NonNullable<SwitchConfigInput['partners']>[number];
@@ -117,6 +117,8 @@ describe('switch: who may connect', function () {
       await writeFile(files[name]!, pem, { mode: 0o600 });
     }
     sw = await startTestSwitch({
+      // Refusals are logged as a summary per interval: a short one, so the test reads it soon.
+      transport: { refusalLogIntervalMs: 100 },
       partners: [
         { ...DEMO, limits: { maxConnections: 2, maxInFlight: 512 } },
         { id: 'bank-tls', name: 'TLS Bank', acquirerIds: ['99811'], listener: { host: '127.0.0.1', port: 0 },
@@ -179,6 +181,6 @@ describe('switch: who may connect', function () {
     await third.waitClosed();
     await a.close();
     await b.close();
-    expect(sw.logs.text).to.include('TOO_MANY_CONNECTIONS');
+    await waitFor(() => sw.logs.text.includes('TOO_MANY_CONNECTIONS'), { what: 'the refusal in the log' });
   });
 });

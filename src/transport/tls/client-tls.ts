@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { TLS_CIPHERS } from '../../security/tls-policy.js';
 import type { TlsMinVersion } from './server-tls.js';
 
 type Pem = string | Buffer;
@@ -27,6 +28,7 @@ export function clientTlsConnectOptions(host: string, port: number, options: Cli
     cert: options.cert,
     ca: Array.isArray(options.ca) ? [...(options.ca as readonly Pem[])] : (options.ca as Pem),
     minVersion: options.minVersion ?? 'TLSv1.2',
+    ciphers: TLS_CIPHERS,
     rejectUnauthorized: true,
     // SNI must not carry an IP address (RFC 6066), so an IP name is checked without being sent.
     ...(isIP(servername) === 0
@@ -34,4 +36,9 @@ export function clientTlsConnectOptions(host: string, port: number, options: Cli
       : { checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(servername, cert) }),
     allowHalfOpen: true,
   };
+}
+
+/** Throws if the options do not make a secure context (a reload checks every partner before it swaps any). */
+export function checkClientTls(options: ClientTlsOptions): void {
+  tls.createSecureContext(clientTlsConnectOptions('localhost', 0, options));
 }

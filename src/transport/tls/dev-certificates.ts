@@ -112,3 +112,38 @@ export function issueCertificate(ca: CertificateAuthority, options: IssueOptions
   cert.sign(caKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
 }
+
+/**
+ * A certificate revocation list signed by the CA (X.509 v2 CRL, RFC 5280 5.1), listing the given certificates
+ * (PEM) as revoked now; valid from a day back for `days`. forge signs certificates but has no CRL type, so the
+ * structure is assembled from its ASN.1 helpers.
+ */
+export function createRevocationList(ca: CertificateAuthority, revoked: readonly string[], days = 30): string {
+  const { asn1 } = forge;
+  const { UNIVERSAL } = asn1.Class;
+  const T = asn1.Type;
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
+  const time = (date: Date) => asn1.create(UNIVERSAL, T.UTCTIME, false, asn1.dateToUtcTime(date));
+  const algorithm = asn1.create(UNIVERSAL, T.SEQUENCE, true, [
+    asn1.create(UNIVERSAL, T.OID, false, asn1.oidToDer(forge.pki.oids.sha256WithRSAEncryption!).getBytes()),
+    asn1.create(UNIVERSAL, T.NULL, false, ''),
+  ]);
+  const entries = revoked.map((pem) => asn1.create(UNIVERSAL, T.SEQUENCE, true, [
+    asn1.create(UNIVERSAL, T.INTEGER, false, forge.util.hexToBytes(forge.pki.certificateFromPem(pem).serialNumber)),
+    time(new Date()),
+  ]));
+  const tbs = asn1.create(UNIVERSAL, T.SEQUENCE, true, [
+    asn1.create(UNIVERSAL, T.INTEGER, false, asn1.integerToDer(1).getBytes()), // v2
+    algorithm,
+    forge.pki.distinguishedNameToAsn1(caCert.subject),
+    time(new Date(Date.now() - DAY_MS)),
+    time(new Date(Date.now() + days * DAY_MS)),
+    ...(entries.length > 0 ? [asn1.create(UNIVERSAL, T.SEQUENCE, true, entries)] : []),
+  ]);
+  const md = forge.md.sha256.create();
+  md.update(asn1.toDer(tbs).getBytes());
+  const signature = caKey.sign(md);
+  const crl = asn1.create(UNIVERSAL, T.SEQUENCE, true, [tbs, algorithm, asn1.create(UNIVERSAL, T.BITSTRING, false, String.fromCharCode(0) + signature)]);
+  return forge.pem.encode({ type: 'X509 CRL', body: asn1.toDer(crl).getBytes() });
+}
