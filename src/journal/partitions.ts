@@ -28,7 +28,8 @@ export async function ensureJournalPartitions(db: Queryable): Promise<Date> {
     const { rows: [row] } = await db.query<{ covered: Date }>('SELECT journal_ensure_partitions() AS covered');
     return row!.covered;
   } catch (error) {
-    throw new JournalError('JOURNAL_PARTITIONS_UNAVAILABLE', 'could not create the journal\'s next partitions', { cause: error });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new JournalError('JOURNAL_PARTITIONS_UNAVAILABLE', `could not create the journal's next partitions: ${reason}`, { cause: error });
   }
 }
 
