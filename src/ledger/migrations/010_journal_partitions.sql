@@ -75,7 +75,7 @@ CREATE FUNCTION journal_ensure_partitions() RETURNS timestamptz
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
   -- "jht" + "part" on a phone keypad; transaction-scoped, so it cannot outlive a failed call.
-  PERFORM pg_advisory_xact_lock(548_7278);
+  PERFORM pg_advisory_xact_lock(5487278);
   RETURN journal_create_partitions(date_trunc('month', now() AT TIME ZONE 'UTC')::date, 4);
 END
 $$;
