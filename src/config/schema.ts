@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
+import { MIN_RETENTION_MONTHS } from '../journal/partitions.js';
 import { metricsConfigSchema } from '../observability/config.js';
 import { canonicalAcquirerId } from './acquirer-id.js';
 import { insecureSchema } from './link-security.js';
@@ -160,7 +161,10 @@ export const switchConfigSchema = z.object({
   journal: z.object({
     flushIntervalMs: z.number().int().positive().default(20),
     maxBatch: z.number().int().positive().default(500),
-  }).strict().default({ flushIntervalMs: 20, maxBatch: 500 }),
+    /** Months of journal `jht-switch journal maintain` keeps before dropping a month's partition (PCI DSS 10.5.1: 12+). */
+    retentionMonths: z.number().int().min(MIN_RETENTION_MONTHS, `must be at least ${MIN_RETENTION_MONTHS} (PCI DSS 10.5.1)`)
+      .default(MIN_RETENTION_MONTHS),
+  }).strict().default({ flushIntervalMs: 20, maxBatch: 500, retentionMonths: MIN_RETENTION_MONTHS }),
   shutdown: z.object({
     /**
      * SIGTERM/SIGINT to exit, everything included: in-flight answers, the journal and the stored answers,

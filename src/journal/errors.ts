@@ -8,7 +8,11 @@ export type JournalErrorCode =
   /** The HMAC key for request digests is missing or too short to be a secret. */
   | 'JOURNAL_BAD_DIGEST_KEY'
   /** Field 90 (original data elements) is not 42 digits. */
-  | 'JOURNAL_BAD_ORIGINAL_DATA';
+  | 'JOURNAL_BAD_ORIGINAL_DATA'
+  /** `journal_ensure_partitions()` failed: the next months' partitions could not be created. */
+  | 'JOURNAL_PARTITIONS_UNAVAILABLE'
+  /** A journal retention below 12 months (PCI DSS 10.5.1). */
+  | 'JOURNAL_RETENTION_TOO_SHORT';
 
 /** Everything `src/journal/` throws; callers switch on `code`, never on the message text. */
 export class JournalError extends Error {

