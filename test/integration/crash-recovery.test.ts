@@ -107,10 +107,13 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
       await load.stop();
       await atm.close().catch(() => undefined);
     }
-    const answered = sent.filter((s) => s.answer !== undefined);
-    const unanswered = sent.filter((s) => s.answer === undefined);
+    // 91 is allowed: on a loaded machine a claim can miss the 250 ms budget, and a 91 leaves the outcome
+    // unknown (its retransmission below must then get 00). Nothing else is.
+    const answered = sent.filter((s) => s.answer === '00');
+    const unanswered = sent.filter((s) => s.answer === undefined || s.answer === '91');
     expect(answered.length, 'answers received before the kills').to.be.greaterThan(1_000);
-    expect(answered.every((s) => s.answer === '00'), 'every answer before a kill is 00').to.equal(true);
+    expect(sent.filter((s) => s.answer !== undefined && s.answer !== '00' && s.answer !== '91').map((s) => s.answer),
+      'answers other than 00 and 91 before a kill').to.deep.equal([]);
 
     const { pool } = await getTestDatabase();
     const { rows } = await pool.query<{ stan: string; n: number; codes: string[] }>(
