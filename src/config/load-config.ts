@@ -83,6 +83,17 @@ function checkPartners(config: SwitchConfig, source: string): void {
   });
 }
 
+/**
+ * Keys never sit in the main configuration, which is read by more people and tools than a key file and ends
+ * up in backups and tickets: an old `cardKey` (or JHT_CARD_KEY) is refused with where keys go now.
+ */
+function refuseInlineKeys(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, document: ConfigDocument | undefined): void {
+  const where = 'keys are read from files, not from the configuration: put the data key in a file (`openssl rand -hex 32 > data-key; chmod 600 data-key`) ' +
+    'and name it in keys.dataKeyFile, or use $CREDENTIALS_DIRECTORY/data-key or JHT_DATA_KEY_FILE (SECURITY.md, "Key loading")';
+  if ('cardKey' in doc) throw new ConfigError(source, 'cardKey', where, document?.locate(['cardKey']));
+  if (env.JHT_CARD_KEY !== undefined) throw new ConfigError('environment', 'JHT_CARD_KEY', where);
+}
+
 /** Defaults, then the file, then the environment, then the command line; validated as a whole. */
 export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const env = sources.env ?? process.env;
@@ -100,7 +111,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   if (overrides?.seedDemo !== undefined) database.seedDemo = overrides.seedDemo;
   const merged: Record<string, unknown> = { ...doc, database };
   if (Object.keys(listen).length > 0) merged.listen = { port: 8583, ...listen };
-  if (env.JHT_CARD_KEY) merged.cardKey = env.JHT_CARD_KEY;
+  refuseInlineKeys(doc, env, source, document);
   if (env.JHT_ADMIN_SOCKET) merged.admin = { ...(doc.admin as object | undefined), socketPath: env.JHT_ADMIN_SOCKET };
   if (env.JHT_LOG_LEVEL) merged.log = { ...(doc.log as object | undefined), level: env.JHT_LOG_LEVEL };
 

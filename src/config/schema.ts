@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
+import { keysConfigSchema } from '../security/keys/config.js';
 import { canonicalAcquirerId } from './acquirer-id.js';
 
 /**
@@ -106,8 +107,8 @@ export const switchConfigSchema = z.object({
     breakerErrorPercentage: z.number().min(1).max(100).default(50),
     breakerVolumeThreshold: z.number().int().min(1).default(5),
   }).strict().default({ timeoutMs: 250, breakerResetMs: 2_000, breakerErrorPercentage: 50, breakerVolumeThreshold: 5 }),
-  /** HMAC key for card and account numbers (hex, 32+ bytes). The development default is logged as such. */
-  cardKey: z.string().regex(/^([0-9A-Fa-f]{2}){16,}$/, 'must be at least 16 bytes of hex').optional(),
+  /** Where the data keys are (files, systemd credentials, the environment): never the keys themselves. */
+  keys: keysConfigSchema,
   transport: z.object({
     maxFrameBytes: z.number().int().min(64).max(65_535).default(8_192),
     idleTimeoutMs: z.number().int().positive().default(300_000),

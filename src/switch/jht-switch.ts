@@ -4,7 +4,7 @@ import type { SwitchConfig } from '../config/schema.js';
 import { JournalWriter, TransactionKeyStore } from '../journal/index.js';
 import { LedgerReader, openDatabase, type DatabaseHandle } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
-import { configuredKeyRing } from '../security/keys/index.js';
+import { readConfiguredKeys } from '../security/keys/index.js';
 import type { Listener } from '../transport/index.js';
 import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
 import { PartnerNetwork } from './partner-network.js';
@@ -65,21 +65,21 @@ async function warmPool(database: DatabaseHandle, size: number, log: Logger): Pr
 
 /** Settings a reload cannot change on a running switch (they shape the database and the pipeline). */
 function restartOnlyChanges(running: SwitchConfig, next: SwitchConfig): string[] {
-  const keys = ['database', 'ledger', 'cardKey', 'journal', 'transport'] as const;
+  const keys = ['database', 'ledger', 'keys', 'journal', 'transport'] as const;
   return keys.filter((k) => JSON.stringify(running[k]) !== JSON.stringify(next[k]));
 }
 
 export async function startSwitch(config: SwitchConfig, log: Logger, options: StartOptions = {}): Promise<RunningSwitch> {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date();
-  const keys = configuredKeyRing(config.cardKey, log);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
     ...(config.database.url ? { databaseUrl: config.database.url } : {}),
     dataDir: config.database.dataDir,
     port: config.database.embeddedPort,
     ...(config.database.seedDemo ? { seedDemo: true } : {}),
-    keys,
+    // Fails closed: the development key only on the embedded demo (SECURITY.md, "Key loading").
+    keys: readConfiguredKeys(config.keys),
     log,
     // Idle connections stay open: a quiet night must not make the next ATM pay for reconnecting.
     pool: { max: config.database.poolSize, idleTimeoutMillis: 0 },
@@ -93,6 +93,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     throw error;
   }
   await warmPool(database, config.database.poolSize, log);
+  const { keys } = database;
 
   const ledger = new LedgerReader(database.pool, {
     keys,
@@ -110,7 +111,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     maxBatchSize: config.journal.maxBatch,
     guard: (work) => ledger.guard(work),
   });
-  const services: SwitchServices = { ledger, transactionKeys, digestKey: keys.current.keyFor('request-digest'), ledgerTimeoutMs: config.ledger.timeoutMs, log };
+  const services: SwitchServices = { ledger, transactionKeys, keys, ledgerTimeoutMs: config.ledger.timeoutMs, log };
   const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER });
   await network.start(config);
   let current = config;

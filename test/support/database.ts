@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import type { Pool } from 'pg';
 import { openDatabase } from '../../src/ledger/database.js';
 import { migrate } from '../../src/ledger/migrate.js';
 import type { DatabaseHandle } from '../../src/ledger/database.js';
-import { developmentKeyRing, type KeyRing } from '../../src/security/keys/index.js';
+import { DATA_KEY_FILE_ENV, DataKey, KeyRing } from '../../src/security/keys/index.js';
 import { ledgerTypes } from '../../src/ledger/pool.js';
 import type { PoolTuning } from '../../src/ledger/pool.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
@@ -20,7 +21,9 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  *   seeded with the contract's demo data, removed after the run (see hooks.ts);
  * - with DATABASE_URL set, that server: migrated and demo-seeded (idempotent), never stopped or cleaned.
  *
- * The demo data is hashed under {@link TEST_KEYS}: a switch under test must be configured with it.
+ * The demo data is hashed under {@link TEST_KEYS}, a real (random, not public) data key made for the run, so
+ * a switch may reach the shared database by DATABASE_URL as production would: its key file is named in this
+ * process's JHT_DATA_KEY_FILE, which every `jht-switch` child inherits. A test of key refusal removes it.
  * Set TEST_DB_LOG=debug (or info) to see the ledger's and postgres' logs.
  *
  * The ledger going away mid-test (tests of response 91): `await db.pauseServer()` stops the embedded
@@ -28,7 +31,21 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  * Both reject when DATABASE_URL is set: check `db.embedded` and skip (`this.skip()`) otherwise.
  */
 
-export const TEST_KEYS: KeyRing = developmentKeyRing();
+/** Writes `material` as a key file (hex, mode 0600, as `openssl rand -hex 32 > file` plus chmod would) in `dir`. */
+export function writeKeyFile(dir: string, name: string, material: Buffer, mode = 0o600): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, `${material.toString('hex')}\n`, { mode });
+  return file;
+}
+
+const TEST_KEY_MATERIAL = randomBytes(32);
+const testKeyDir = mkdtempSync(path.join(os.tmpdir(), 'jht-switch-test-keys-'));
+/** The key file of {@link TEST_KEYS}; also in process.env.JHT_DATA_KEY_FILE for the switches tests start. */
+export const TEST_KEY_FILE = writeKeyFile(testKeyDir, 'data-key', TEST_KEY_MATERIAL);
+process.env[DATA_KEY_FILE_ENV] = TEST_KEY_FILE;
+process.once('exit', () => rmSync(testKeyDir, { recursive: true, force: true }));
+
+export const TEST_KEYS: KeyRing = new KeyRing({ current: new DataKey(TEST_KEY_MATERIAL) });
 
 /**
  * The unit suite's cluster is thrown away after the run: durability buys nothing there and costs seconds on a

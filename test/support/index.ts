@@ -10,7 +10,7 @@ export { sleep, waitFor, type WaitOptions } from './wait.js';
 export { expectThrows, type ErrorClass } from './expect-throws.js';
 export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
 export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
-export { TEST_KEYS, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
+export { TEST_KEY_FILE, TEST_KEYS, connectAsRole, writeKeyFile, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
 export { startServe, type ServeProcess } from './serve-process.js';
 export { findBinary, requireBinary } from './system-packages.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
