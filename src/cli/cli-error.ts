@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/load-config.js';
 import { Iso8583Error, ProfileError } from '../iso8583/index.js';
-import { DataKeyNotHeldError, DatabaseRoleError, DemoSeedRefusedError, SchemaVersionError } from '../ledger/errors.js';
+import { DataKeyNotHeldError, DataKeyRetireError, DatabaseRoleError, DemoSeedRefusedError, SchemaVersionError } from '../ledger/errors.js';
 import { KeyLoadError } from '../security/keys/index.js';
 
 /** Exit status for bad input (the data or the arguments), as opposed to 1 for a failure of the switch. */
@@ -24,7 +24,7 @@ export function describeError(error: unknown): { line: string; exitCode: number 
     return { line: `error: ${error.message}`, exitCode: EXIT_BAD_INPUT };
   }
   // No usable key, or not the keys this database was hashed under: fix the key files, not the switch.
-  if (error instanceof KeyLoadError || error instanceof DataKeyNotHeldError) {
+  if (error instanceof KeyLoadError || error instanceof DataKeyNotHeldError || error instanceof DataKeyRetireError) {
     return { line: `error: ${error.message} (${error.code})`, exitCode: EXIT_BAD_INPUT };
   }
   if (error instanceof CliError) return { line: `error: ${error.message}`, exitCode: error.exitCode };

@@ -4,6 +4,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
 import { registerLoadCommand } from './load-command.js';
+import { registerKeysCommand } from './keys-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -14,6 +15,7 @@ function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerKeysCommand(program);
   registerAtmCommand(program);
   registerCodecCommands(program);
   registerAdminCommands(program);
