@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { MacKey, MacKeyError } from '../security/index.js';
 import { databaseUrlProblem } from './database-url.js';
 import { overlappingEntries } from '../transport/allow-list.js';
 import { TransportConfigError } from '../transport/errors.js';
@@ -43,14 +42,8 @@ function checkPartners(config: SwitchConfig, source: string): void {
       if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}" (leading zeros do not count)`);
       acquirers.set(acquirer, partner.id);
     }
-    if (partner.mac.algorithm !== 'none') {
-      // A mistyped key is caught at start-up, by its check value; the error names KCVs, never the key.
-      try {
-        MacKey.fromSettings(partner.mac);
-      } catch (error) {
-        if (error instanceof MacKeyError) throw new ConfigError(source, `${at}: mac`, error.message);
-        throw error;
-      }
+    if (partner.mac.algorithm !== 'none' && (partner.mac.previousKeyFile === undefined) !== (partner.mac.previousKcv === undefined)) {
+      throw new ConfigError(source, `${at}: mac`, 'previousKeyFile and previousKcv go together (the old key during a key change)');
     }
     if (partner.listener && partner.dialOut) {
       throw new ConfigError(source, at, 'has both a listener and a dial-out peer; give it one of them');
@@ -92,6 +85,16 @@ function refuseInlineKeys(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, 
     'and name it in keys.dataKeyFile, or use $CREDENTIALS_DIRECTORY/data-key or JHT_DATA_KEY_FILE (SECURITY.md, "Key loading")';
   if ('cardKey' in doc) throw new ConfigError(source, 'cardKey', where, document?.locate(['cardKey']));
   if (env.JHT_CARD_KEY !== undefined) throw new ConfigError('environment', 'JHT_CARD_KEY', where);
+  const partners = Array.isArray(doc.partners) ? (doc.partners as unknown[]) : [];
+  partners.forEach((partner, index) => {
+    const mac = (partner as { mac?: unknown } | null)?.mac;
+    if (mac !== null && typeof mac === 'object' && 'key' in mac) {
+      throw new ConfigError(source, describePath(['partners', index, 'mac', 'key'], doc),
+        'MAC keys are read from files, not from the configuration: mac.keyFile (mode 0600), $CREDENTIALS_DIRECTORY/mac-<partner id> ' +
+        'or JHT_MAC_KEY_<PARTNER_ID>; a key change adds mac.previousKeyFile and mac.previousKcv (SECURITY.md, "Keys")',
+        document?.locate(['partners', index, 'mac', 'key']));
+    }
+  });
 }
 
 /** Defaults, then the file, then the environment, then the command line; validated as a whole. */

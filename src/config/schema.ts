@@ -30,15 +30,22 @@ const tlsSchema = z.object({
   clientSubject: z.string().min(1),
 }).strict();
 
+const kcv = z.string().regex(/^[0-9A-Fa-f]{6}$/, 'must be 6 hex digits');
 const macSchema = z.discriminatedUnion('algorithm', [
   z.object({ algorithm: z.literal('none') }).strict(),
   z.object({
     /** ANSI X9.19 on the message's last field: 64 without a secondary bitmap, 128 with one. */
     algorithm: z.literal('x9.19'),
-    /** Double-length DES key as 32 hex digits. Never logged: the KCV is shown instead. */
-    key: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'must be 32 hex digits (double-length DES key)'),
-    /** Key check value (6 hex digits) to catch a mistyped key at start-up. */
-    kcv: z.string().regex(/^[0-9A-Fa-f]{6}$/, 'must be 6 hex digits'),
+    /**
+     * The key's file (32 hex digits, mode 0600 or 0400), never the key: without it the key comes from
+     * $CREDENTIALS_DIRECTORY/mac-<partner id> or JHT_MAC_KEY_<PARTNER_ID> (src/security/load-mac-keys.ts).
+     */
+    keyFile: z.string().min(1).optional(),
+    /** Key check value (6 hex digits) to catch a mistyped key at start-up. Never logged: the KCV is shown instead. */
+    kcv,
+    /** During a key change only: the old key, still accepted, and its check value. */
+    previousKeyFile: z.string().min(1).optional(),
+    previousKcv: kcv.optional(),
   }).strict(),
 ]);
 

@@ -1,5 +1,6 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
 import type { ClaimResult, JournalKind, RequestDigest, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
+import type { MacKey } from '../security/index.js';
 import type { KeyRing } from '../security/keys/index.js';
 import type { InstrumentRef, ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -62,6 +63,8 @@ export class Transaction {
    * 12 for an unknown MTI) would MAC bytes of the sender's choosing, a signing oracle.
    */
   macChecked = false;
+  /** The MAC key that verified the request: its answer is signed with it (undefined: the current key). */
+  macKey: MacKey | undefined;
 
   constructor(
     readonly session: Session,

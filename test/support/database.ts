@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import { ledgerTypes } from '../../src/ledger/pool.js';
 import type { PoolTuning } from '../../src/ledger/pool.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
 import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
+import { keyDirectory, writeKeyFile } from './keys.js';
 
 /**
  * One PostgreSQL for the whole mocha run, shared by every test file that needs a database:
@@ -31,19 +31,10 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  * Both reject when DATABASE_URL is set: check `db.embedded` and skip (`this.skip()`) otherwise.
  */
 
-/** Writes `material` as a key file (hex, mode 0600, as `openssl rand -hex 32 > file` plus chmod would) in `dir`. */
-export function writeKeyFile(dir: string, name: string, material: Buffer, mode = 0o600): string {
-  const file = path.join(dir, name);
-  writeFileSync(file, `${material.toString('hex')}\n`, { mode });
-  return file;
-}
-
 const TEST_KEY_MATERIAL = randomBytes(32);
-const testKeyDir = mkdtempSync(path.join(os.tmpdir(), 'jht-switch-test-keys-'));
 /** The key file of {@link TEST_KEYS}; also in process.env.JHT_DATA_KEY_FILE for the switches tests start. */
-export const TEST_KEY_FILE = writeKeyFile(testKeyDir, 'data-key', TEST_KEY_MATERIAL);
+export const TEST_KEY_FILE = writeKeyFile(keyDirectory(), 'data-key', TEST_KEY_MATERIAL);
 process.env[DATA_KEY_FILE_ENV] = TEST_KEY_FILE;
-process.once('exit', () => rmSync(testKeyDir, { recursive: true, force: true }));
 
 export const TEST_KEYS: KeyRing = new KeyRing({ current: new DataKey(TEST_KEY_MATERIAL) });
 
