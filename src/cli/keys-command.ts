@@ -4,7 +4,7 @@ import { databaseUrlProblem } from '../config/database-url.js';
 import { loadConfig } from '../config/load-config.js';
 import { createPool, dataKeyUsage, readDeployment, retireDataKey, type DataKeyUsage } from '../ledger/index.js';
 import { createLogger } from '../observability/logger.js';
-import { KEY_PURPOSES, readConfiguredKeys, type KeyPurpose, type KeyRing } from '../security/keys/index.js';
+import { DEVELOPMENT_KEY_ID, KEY_PURPOSES, readConfiguredKeys, type KeyPurpose, type KeyRing } from '../security/keys/index.js';
 import { CliError } from './cli-error.js';
 
 interface KeysOptions {
@@ -19,6 +19,8 @@ type KeyRole = 'current' | 'previous' | 'verify-only' | 'not held';
 export interface KeyStatusRow {
   id: string;
   role: KeyRole;
+  /** The public development key: the embedded demo's, protecting nothing. */
+  development?: true;
   /** Per purpose; empty for a key registered in the database that this process does not hold. */
   checkValues: Partial<Record<KeyPurpose, string>>;
   /** Undefined without a database to ask. */
@@ -41,6 +43,7 @@ export function keyStatus(ring: KeyRing, usage: readonly DataKeyUsage[] | undefi
   const rows: KeyStatusRow[] = held.map(([role, key]) => ({
     id: key.id,
     role,
+    ...(key.id === DEVELOPMENT_KEY_ID ? { development: true as const } : {}),
     checkValues: Object.fromEntries(KEY_PURPOSES.map((purpose) => [purpose, key.checkValue(purpose)])),
     ...(usage ? { database: dbOf(key.id) } : {}),
   }));
@@ -53,7 +56,7 @@ export function keyStatus(ring: KeyRing, usage: readonly DataKeyUsage[] | undefi
 function formatStatus(rows: readonly KeyStatusRow[]): string {
   const header = ['id', 'role', ...KEY_PURPOSES, 'database', 'links'];
   const lines = rows.map((row) => [
-    row.id, row.role, ...KEY_PURPOSES.map((purpose) => row.checkValues[purpose] ?? '-'),
+    row.id, row.development ? `${row.role} (development key)` : row.role, ...KEY_PURPOSES.map((purpose) => row.checkValues[purpose] ?? '-'),
     row.database ? (row.database.registered ? (row.database.retired ? 'retired' : 'registered') : 'not registered') : '(no database)',
     row.database ? String(row.database.links) : '-',
   ]);
