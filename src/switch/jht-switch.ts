@@ -8,6 +8,7 @@ import { readConfiguredKeys } from '../security/keys/index.js';
 import type { Listener } from '../transport/index.js';
 import { NO_OBSERVER, type ReloadResult, type SwitchControl, type SwitchObserver, type SwitchStatus } from './control.js';
 import { PartnerNetwork } from './partner-network.js';
+import { partnerMacKeys } from './partner-runtime.js';
 import { runShutdown, type ShutdownOutcome } from './shutdown.js';
 import type { SwitchServices } from './transaction.js';
 
@@ -72,6 +73,8 @@ function restartOnlyChanges(running: SwitchConfig, next: SwitchConfig): string[]
 export async function startSwitch(config: SwitchConfig, log: Logger, options: StartOptions = {}): Promise<RunningSwitch> {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date();
+  // A partner's MAC key file that is missing or wrong stops the start before the database is touched.
+  partnerMacKeys(config);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
     ...(config.database.url ? { databaseUrl: config.database.url } : {}),

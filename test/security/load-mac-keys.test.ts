@@ -1,8 +1,11 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { KeyLoadError } from '../../src/security/keys/index.js';
 import { MacKeyError, loadMacKeys, macKeyVariable } from '../../src/security/index.js';
-import { PUBLISHED_TEST_MAC_KCV as KCV, PUBLISHED_TEST_MAC_KEY as KEY, expectThrows, keyDirectory, withCredentials, writeKeyFile } from '../support/index.js';
+import {
+  PUBLISHED_TEST_MAC_KCV as KCV, PUBLISHED_TEST_MAC_KEY as KEY, expectThrows, keyDirectory, runCli, withCredentials, writeKeyFile,
+} from '../support/index.js';
 
 const NEW_KEY = '404142434445464748494A4B4C4D4E4F';
 const NEW_KCV = '8BAF47';
@@ -48,5 +51,17 @@ describe('security: MAC keys come from files, a credential or the environment, n
     expect(JSON.stringify(ring)).to.not.include(KEY.slice(0, 16)).and.not.include(NEW_KEY.slice(0, 16));
     expectThrows(() => loadMacKeys('bank-a', { keyFile: previous, kcv: KCV, previousKeyFile: previous, previousKcv: KCV }, {}), MacKeyError, 'MAC_KEY_DUPLICATE');
     expectThrows(() => loadMacKeys('bank-a', { keyFile: current, kcv: NEW_KCV, previousKeyFile: previous }, {}), KeyLoadError, 'KEY_MISSING');
+  });
+
+  it('serve without a partner\'s MAC key exits 2 in one line naming the partner, before it opens the database', async function () {
+    this.timeout(30_000);
+    const config = path.join(dir, 'no-mac-key.yaml');
+    writeFileSync(config, `admin: { socketPath: ${path.join(dir, 'admin.sock')} }\nmetrics: { enabled: false }\n` +
+      'partners:\n  - { id: demo, name: Demo, acquirerIds: ["99901"] }\n' +
+      `  - { id: bank-x, name: X, acquirerIds: ["99951"], listener: { port: 0 }, mac: { algorithm: x9.19, kcv: ${KCV} } }\n`);
+    const result = await runCli(['serve', '--config', config, '--data-dir', path.join(dir, 'never-made')]);
+    expect(result.status, result.stderr).to.equal(2);
+    expect(result.stderr.trim()).to.match(/^error: configuration: partner "bank-x" \(partners\[1\]\): mac: no MAC key: .*JHT_MAC_KEY_BANK_X \(KEY_MISSING\)$/);
+    expect(existsSync(path.join(dir, 'never-made')), 'no embedded cluster was made').to.equal(false);
   });
 });
