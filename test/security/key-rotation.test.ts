@@ -8,7 +8,7 @@ import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js
 import { IsoClient } from '../../src/client/iso-client.js';
 import { switchConfigSchema } from '../../src/config/schema.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
-import { DEMO_PARTICIPANTS, DataKeyNotHeldError, openDatabase, seedDemoData, type DatabaseHandle } from '../../src/ledger/index.js';
+import { DEMO_PARTICIPANTS, DataKeyNotHeldError, LedgerReader, openDatabase, seedDemoData, type DatabaseHandle } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { DataKey, readConfiguredKeys, type KeysConfig } from '../../src/security/keys/index.js';
 import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
@@ -102,7 +102,14 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
       const { rows } = await scratch.pool.query<{ digest_key_id: string }>('SELECT digest_key_id FROM txn_key WHERE stan = $1', [request.get(11)]);
       expect(rows.map((r) => r.digest_key_id)).to.deep.equal([keyB.id]);
       // The link files imported again under B: each card now has a link under both keys; B's wins, once.
-      await seedDemoData(scratch.pool, keyB);
+      const reader = new LedgerReader(scratch.pool, { keys: sw.running.database.keys, log: silentLogger(), timeoutMs: 2_000 });
+      try {
+        expect(await reader.lookupByAccount(demo.account), 'the stand-alone lookup, under A').to.include({ kind: 'found', kpj: demo.approved.kpj });
+        await seedDemoData(scratch.pool, keyB);
+        expect(await reader.lookupByAccount(demo.account), 'under A and B').to.include({ kind: 'found', kpj: demo.approved.kpj });
+      } finally {
+        await reader.close();
+      }
       expect((await sw.atm.request(inquiry(demo.approvedCard))).get(39)).to.equal('00');
       await scratch.pool.query('DELETE FROM instrument_link WHERE key_id = $1', [keyA.id]);
       expect((await sw.atm.request(inquiry(demo.approvedCard))).get(39)).to.equal('00');
