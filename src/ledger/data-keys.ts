@@ -20,6 +20,23 @@ export async function registerDataKey(client: Pool | PoolClient, key: DataKey): 
   );
 }
 
+/**
+ * Moves the link of `number` from the previous key's hash to the current key's, in place (the importer's role,
+ * migration 013), during a rotation window: what importing a bank's link file again does for a link that
+ * exists. Returns false when there is nothing to move (no link under the previous key, or the number already
+ * linked under the current one). The caller registers the current key first (registerDataKey).
+ */
+export async function relinkUnderCurrentKey(client: Pool | PoolClient, keys: KeyRing, kind: 'CARD' | 'ACCOUNT', number: string): Promise<boolean> {
+  if (!keys.previous) return false;
+  const { rowCount } = await client.query(
+    `UPDATE instrument_link SET instrument_hash = $3, key_id = $4
+      WHERE kind = $1 AND instrument_hash = $2
+        AND NOT EXISTS (SELECT 1 FROM instrument_link WHERE kind = $1 AND instrument_hash = $3)`,
+    [kind, keys.previous.hmac('instrument', number), keys.current.hmac('instrument', number), keys.current.id],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** A key registered here, with how many links name it (`jht-switch keys status`). */
 export interface DataKeyUsage {
   keyId: string;

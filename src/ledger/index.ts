@@ -5,7 +5,7 @@ export { LedgerReader } from './ledger-reader.js';
 export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
 export { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf } from './lookup-query.js';
 export type { LookupColumns, LookupWidth } from './lookup-query.js';
-export { assertDataKeysHeld, dataKeyUsage, registerDataKey, retireDataKey, type DataKeyUsage } from './data-keys.js';
+export { assertDataKeysHeld, dataKeyUsage, registerDataKey, relinkUnderCurrentKey, retireDataKey, type DataKeyUsage } from './data-keys.js';
 export { instrumentHash, lastFour } from './instrument-hash.js';
 export { DEMO_AS_OF, DEMO_DIR, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEMO_UNLINKED_CARDS } from './demo-data.js';
 export type { DemoParticipant, DemoPosting, MembershipStatus, PostingKind } from './demo-data.js';

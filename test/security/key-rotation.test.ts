@@ -3,14 +3,17 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import type { Pool } from 'pg';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import { switchConfigSchema } from '../../src/config/schema.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
-import { DEMO_PARTICIPANTS, DataKeyNotHeldError, LedgerReader, openDatabase, seedDemoData, type DatabaseHandle } from '../../src/ledger/index.js';
+import {
+  DEMO_PARTICIPANTS, DataKeyNotHeldError, LedgerReader, openDatabase, registerDataKey, relinkUnderCurrentKey, seedDemoData, type DatabaseHandle, type DutyRole,
+} from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { DataKey, readConfiguredKeys, type KeysConfig } from '../../src/security/keys/index.js';
+import { DataKey, KeyRing, readConfiguredKeys, type KeysConfig } from '../../src/security/keys/index.js';
 import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
 import { demo, getTestDatabase, roleDatabaseUrl, runCli, scratchDatabase, uniqueStan, writeKeyFile } from '../support/index.js';
 
@@ -49,6 +52,18 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
     await scratch?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A duty role's test login, on the scratch database. */
+  async function roleUrl(role: DutyRole): Promise<URL> {
+    const url = new URL(await roleDatabaseUrl(role));
+    url.pathname = `/${String(scratch.pool.options.database)}`;
+    return url;
+  }
+  async function rolePool(role: DutyRole): Promise<Pool> {
+    const pool = new pg.Pool({ connectionString: (await roleUrl(role)).toString(), max: 1 });
+    pool.on('error', () => undefined);
+    return pool;
+  }
 
   /** A switch on the scratch database with the keys `keys` names, and a signed-on ATM. */
   async function switchWith(keys: KeysConfig): Promise<{ running: RunningSwitch; atm: IsoClient; stop(): Promise<void> }> {
@@ -101,17 +116,25 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
       expect(JSON.stringify((await sw.atm.request(original)).toUnmaskedJSON()), 'a retransmission of an original digested under A').to.equal(originalAnswer);
       const { rows } = await scratch.pool.query<{ digest_key_id: string }>('SELECT digest_key_id FROM txn_key WHERE stan = $1', [request.get(11)]);
       expect(rows.map((r) => r.digest_key_id)).to.deep.equal([keyB.id]);
-      // The link files imported again under B: each card now has a link under both keys; B's wins, once.
       const reader = new LedgerReader(scratch.pool, { keys: sw.running.database.keys, log: silentLogger(), timeoutMs: 2_000 });
       try {
         expect(await reader.lookupByAccount(demo.account), 'the stand-alone lookup, under A').to.include({ kind: 'found', kpj: demo.approved.kpj });
-        await seedDemoData(scratch.pool, keyB);
-        expect(await reader.lookupByAccount(demo.account), 'under A and B').to.include({ kind: 'found', kpj: demo.approved.kpj });
+        // The link files imported again, as the importer's role does it: each link moved from A's hash to B's.
+        const importer = await rolePool('jht_importer');
+        try {
+          await registerDataKey(importer, keyB);
+          for (const p of DEMO_PARTICIPANTS) {
+            for (const card of p.cards) expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'CARD', card)).to.equal(true);
+            for (const account of p.accounts) expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'ACCOUNT', account)).to.equal(true);
+          }
+          expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'CARD', demo.approvedCard), 'moved already').to.equal(false);
+        } finally {
+          await importer.end();
+        }
+        expect(await reader.lookupByAccount(demo.account), 'under B').to.include({ kind: 'found', kpj: demo.approved.kpj });
       } finally {
         await reader.close();
       }
-      expect((await sw.atm.request(inquiry(demo.approvedCard))).get(39)).to.equal('00');
-      await scratch.pool.query('DELETE FROM instrument_link WHERE key_id = $1', [keyA.id]);
       expect((await sw.atm.request(inquiry(demo.approvedCard))).get(39)).to.equal('00');
     } finally {
       await sw.stop();
@@ -120,8 +143,7 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
 
   it('`keys status` shows each key, its role, check values and link count; `keys retire` retires A once no link uses it', async () => {
     const withKeys = { JHT_DATA_KEY_FILE: fileB };
-    const support = new URL(await roleDatabaseUrl('jht_support'));
-    support.pathname = `/${String(scratch.pool.options.database)}`;
+    const support = await roleUrl('jht_support');
     const status = await runCli(['keys', 'status', '--json', '--database-url', support.toString()], undefined, withKeys);
     expect(status.status, status.stderr).to.equal(0);
     const rows = JSON.parse(status.stdout) as { id: string; role: string; checkValues: Record<string, string>; database: { links: number; retired: boolean } }[];
@@ -129,8 +151,7 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
     expect(rows[0]!.checkValues).to.deep.equal({ instrument: keyB.checkValue('instrument'), 'request-digest': keyB.checkValue('request-digest'), contact: keyB.checkValue('contact'), 'rest-issuer': keyB.checkValue('rest-issuer') });
     for (const secret of [materialA, materialB]) expect(status.stdout + status.stderr).to.not.include(secret.toString('hex'));
 
-    const importer = new URL(await roleDatabaseUrl('jht_importer'));
-    importer.pathname = support.pathname;
+    const importer = await roleUrl('jht_importer');
     const retire = await runCli(['keys', 'retire', keyA.id, '--database-url', importer.toString()], undefined, withKeys);
     expect(retire.status, retire.stderr).to.equal(0);
     expect(retire.stdout).to.include(`data key ${keyA.id} retired`);
@@ -153,6 +174,25 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
       expect((await withoutA.atm.request(original)).get(39)).to.equal('94');
     } finally {
       await withoutA.stop();
+    }
+  });
+
+  it('a number linked under both keys (imported under B before its link under A moved) is answered by its link under B', async () => {
+    const number = '6040990000009990';
+    const participants = await scratch.pool.query<{ id: string }>('SELECT id FROM participant ORDER BY id LIMIT 2');
+    const [underA, underB] = participants.rows.map((r) => r.id);
+    for (const [key, participant] of [[keyA, underA], [keyB, underB]] as const) {
+      await scratch.pool.query(
+        `INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id) VALUES ('CARD', $1, $2, '9990', $3)`,
+        [key.hmac('instrument', number), key.id, participant]);
+    }
+    const reader = new LedgerReader(scratch.pool, { keys: new KeyRing({ current: keyB, previous: keyA }), log: silentLogger(), timeoutMs: 2_000 });
+    try {
+      const expected = await scratch.pool.query<{ kpj_number: string }>('SELECT kpj_number FROM participant WHERE id = $1', [underB]);
+      expect(await reader.lookupByCard(number)).to.include({ kind: 'found', kpj: expected.rows[0]!.kpj_number });
+    } finally {
+      await reader.close();
+      await scratch.pool.query('DELETE FROM instrument_link WHERE last4 = $1', ['9990']);
     }
   });
 });
