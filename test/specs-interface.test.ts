@@ -13,11 +13,12 @@ import { loadConfig } from '../src/config/load-config.js';
 import { Packager, loadProfile, type FieldSpec, type IsoMessage, type Profile } from '../src/iso8583/index.js';
 import { DEMO_AS_OF, DEMO_PARTICIPANTS } from '../src/ledger/demo-data.js';
 import type { ParticipantLookup } from '../src/ledger/index.js';
-import { MacKey, keyCheckValue, macFieldOf, verifyMessage, x919Mac } from '../src/security/index.js';
+import { MacKey, keyCheckValue, loadMacKeys, macFieldOf, verifyMessage, x919Mac } from '../src/security/index.js';
 import { ResponseCode, responseMti } from '../src/iso8583/vocabulary/index.js';
 import { buildResponse } from '../src/switch/respond.js';
 import type { Transaction } from '../src/switch/transaction.js';
 import { createFraming, type FramingName } from '../src/transport/index.js';
+import { PUBLISHED_TEST_MAC_KEY, withCredentials } from './support/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INTERFACE = readFileSync(join(ROOT, 'specs/INTERFACE.md'), 'utf8');
@@ -320,7 +321,11 @@ describe('configuration examples in specs/INTERFACE.md and certs/README.md', () 
         expect(config.partners.length).to.be.greaterThan(0);
         for (const partner of config.partners) {
           if (partner.tls) expect(partner.tls.clientSubject, 'the client certificate CN is the partner id').to.equal(partner.id);
-          if (partner.mac.algorithm === 'x9.19') expect(MacKey.fromSettings(partner.mac).kcv).to.equal(partner.mac.kcv.toUpperCase());
+          const { mac } = partner;
+          if (mac.algorithm !== 'x9.19') continue;
+          expect(mac, 'no key in the configuration').to.not.have.property('key');
+          const credential = { [`mac-${partner.id}`]: PUBLISHED_TEST_MAC_KEY };
+          withCredentials(credential, (env) => expect(loadMacKeys(partner.id, mac, env).current.kcv).to.equal(mac.kcv.toUpperCase()));
         }
       });
     }

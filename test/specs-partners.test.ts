@@ -8,7 +8,8 @@ import { linkSecurityProblem } from '../src/config/link-security.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { PartnerConfig, SwitchConfig } from '../src/config/schema.js';
 import { loadProfile } from '../src/iso8583/index.js';
-import { MacKey } from '../src/security/index.js';
+import { loadMacKeys } from '../src/security/index.js';
+import { PUBLISHED_TEST_MAC_KEY, withCredentials } from './support/index.js';
 import { AllowList, createFraming } from '../src/transport/index.js';
 
 const FILE = join(fileURLToPath(new URL('..', import.meta.url)), 'specs/partners.example.yaml');
@@ -44,9 +45,11 @@ describe('specs/partners.example.yaml', () => {
     expect(bank.framing.type).to.equal('ascii-4');
     expect(bank.profile).to.equal('iso87-ascii');
     expect(bank.tls?.clientSubject).to.equal('bank-a');
-    expect(bank.mac.algorithm).to.equal('x9.19');
-    if (bank.mac.algorithm !== 'x9.19') return;
-    expect(MacKey.fromSettings(bank.mac).kcv).to.equal(bank.mac.kcv);
+    const { mac } = bank;
+    expect(mac.algorithm).to.equal('x9.19');
+    if (mac.algorithm !== 'x9.19') return;
+    // No key in the file: it comes from the partner's systemd credential, here the published test key.
+    withCredentials({ 'mac-bank-a': PUBLISHED_TEST_MAC_KEY }, (env) => expect(loadMacKeys(bank.id, mac, env).current.kcv).to.equal(mac.kcv));
     expect(bank.limits.requestsPerSecond).to.be.a('number');
   });
 

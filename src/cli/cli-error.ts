@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/load-config.js';
 import { Iso8583Error, ProfileError } from '../iso8583/index.js';
-import { DatabaseRoleError, DemoSeedRefusedError, SchemaVersionError } from '../ledger/errors.js';
+import { DataKeyNotHeldError, DataKeyRetireError, DatabaseRoleError, DemoSeedRefusedError, SchemaVersionError } from '../ledger/errors.js';
+import { KeyLoadError } from '../security/keys/index.js';
 
 /** Exit status for bad input (the data or the arguments), as opposed to 1 for a failure of the switch. */
 export const EXIT_BAD_INPUT = 2;
@@ -21,6 +22,10 @@ export function describeError(error: unknown): { line: string; exitCode: number 
   // The database is not fit for this command (its schema, the credentials given): fix it, not the switch.
   if (error instanceof SchemaVersionError || error instanceof DatabaseRoleError || error instanceof DemoSeedRefusedError) {
     return { line: `error: ${error.message}`, exitCode: EXIT_BAD_INPUT };
+  }
+  // No usable key, or not the keys this database was hashed under: fix the key files, not the switch.
+  if (error instanceof KeyLoadError || error instanceof DataKeyNotHeldError || error instanceof DataKeyRetireError) {
+    return { line: `error: ${error.message} (${error.code})`, exitCode: EXIT_BAD_INPUT };
   }
   if (error instanceof CliError) return { line: `error: ${error.message}`, exitCode: error.exitCode };
   return { line: `error: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 };

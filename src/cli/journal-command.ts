@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load-config.js';
 import { maintainJournal } from '../journal/index.js';
 import { SchemaVersionError, createPool, loadMigrations, openDatabase } from '../ledger/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { configuredKeyRing } from '../security/keys/index.js';
+import { readConfiguredKeys } from '../security/keys/index.js';
 import { CliError } from './cli-error.js';
 import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
 
@@ -53,7 +53,7 @@ export function registerJournalCommands(program: Command): void {
       } else {
         const database = await openDatabase({
           dataDir: config.database.dataDir, port: config.database.embeddedPort, log,
-          keys: configuredKeyRing(config.cardKey, log), pool: { max: 1 }, role: 'owner',
+          keys: readConfiguredKeys(config.keys), pool: { max: 1 }, role: 'owner',
         });
         checkRootFor(database, root, 'journal maintain', log);
         ({ pool } = database);

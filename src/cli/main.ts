@@ -5,6 +5,7 @@ import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
 import { registerJournalCommands } from './journal-command.js';
 import { registerLoadCommand } from './load-command.js';
+import { registerKeysCommand } from './keys-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -16,6 +17,7 @@ function buildProgram(): Command {
   registerServeCommand(program);
   registerMigrateCommand(program);
   registerJournalCommands(program);
+  registerKeysCommand(program);
   registerAtmCommand(program);
   registerCodecCommands(program);
   registerAdminCommands(program);

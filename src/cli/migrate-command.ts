@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { databaseUrlProblem } from '../config/database-url.js';
 import { loadConfig } from '../config/load-config.js';
 import { openDatabase } from '../ledger/index.js';
-import { configuredKeyRing } from '../security/keys/index.js';
+import { readConfiguredKeys } from '../security/keys/index.js';
 import { createLogger } from '../observability/logger.js';
 import { CliError } from './cli-error.js';
 import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
@@ -25,9 +25,9 @@ export function registerMigrateCommand(program: Command): void {
     .command('migrate')
     .description("apply the schema migrations with the schema owner's credentials")
     .option('--database-url <url>', "the owner's connection (or JHT_MIGRATE_DATABASE_URL); default: the embedded cluster")
-    .option('-c, --config <file>', 'configuration, JSON or YAML (or JHT_CONFIG): the card key, the data directory')
+    .option('-c, --config <file>', 'configuration, JSON or YAML (or JHT_CONFIG): where the data key is, the data directory')
     .option('--data-dir <dir>', 'embedded PostgreSQL data directory (default .data/postgres)')
-    .option('--seed-demo', 'also load the demo data (hashed under the configured card key)')
+    .option('--seed-demo', 'also load the demo data (hashed under the data key; an external database needs a real one)')
     .option('--allow-root', 'run as root on a real database (containers, CI; or JHT_ALLOW_ROOT=1)')
     .action(async (options: MigrateOptions) => {
       const config = loadConfig({ file: options.config, overrides: { dataDir: options.dataDir } });
@@ -39,13 +39,12 @@ export function registerMigrateCommand(program: Command): void {
         refuseRoot(root, 'migrate');
       }
       const log = createLogger({ level: config.log.level, destination: process.stderr });
-      const keys = configuredKeyRing(config.cardKey, log);
       const database = await openDatabase({
         ...(url ? { databaseUrl: url } : {}),
         dataDir: config.database.dataDir,
         port: config.database.embeddedPort,
         ...(options.seedDemo ? { seedDemo: true } : {}),
-        keys,
+        keys: readConfiguredKeys(config.keys),
         log,
         pool: { max: 2 },
         role: 'owner',

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { MacKey, MacKeyError } from '../security/index.js';
 import { databaseUrlProblem } from './database-url.js';
 import { overlappingEntries } from '../transport/allow-list.js';
 import { TransportConfigError } from '../transport/errors.js';
@@ -44,14 +43,8 @@ function checkPartners(config: SwitchConfig, source: string): void {
       if (owner) throw new ConfigError(source, `${at}: acquirerIds`, `${acquirer} already belongs to partner "${owner}" (leading zeros do not count)`);
       acquirers.set(acquirer, partner.id);
     }
-    if (partner.mac.algorithm !== 'none') {
-      // A mistyped key is caught at start-up, by its check value; the error names KCVs, never the key.
-      try {
-        MacKey.fromSettings(partner.mac);
-      } catch (error) {
-        if (error instanceof MacKeyError) throw new ConfigError(source, `${at}: mac`, error.message);
-        throw error;
-      }
+    if (partner.mac.algorithm !== 'none' && (partner.mac.previousKeyFile === undefined) !== (partner.mac.previousKcv === undefined)) {
+      throw new ConfigError(source, `${at}: mac`, 'previousKeyFile and previousKcv go together (the old key during a key change)');
     }
     if (partner.listener && partner.dialOut) {
       throw new ConfigError(source, at, 'has both a listener and a dial-out peer; give it one of them');
@@ -84,6 +77,27 @@ function checkPartners(config: SwitchConfig, source: string): void {
   });
 }
 
+/**
+ * Keys never sit in the main configuration, which is read by more people and tools than a key file and ends
+ * up in backups and tickets: an old `cardKey` (or JHT_CARD_KEY) is refused with where keys go now.
+ */
+function refuseInlineKeys(doc: Record<string, unknown>, env: NodeJS.ProcessEnv, source: string, document: ConfigDocument | undefined): void {
+  const where = 'keys are read from files, not from the configuration: put the data key in a file (`openssl rand -hex 32 > data-key; chmod 600 data-key`) ' +
+    'and name it in keys.dataKeyFile, or use $CREDENTIALS_DIRECTORY/data-key or JHT_DATA_KEY_FILE (SECURITY.md, "Key loading")';
+  if ('cardKey' in doc) throw new ConfigError(source, 'cardKey', where, document?.locate(['cardKey']));
+  if (env.JHT_CARD_KEY !== undefined) throw new ConfigError('environment', 'JHT_CARD_KEY', where);
+  const partners = Array.isArray(doc.partners) ? (doc.partners as unknown[]) : [];
+  partners.forEach((partner, index) => {
+    const mac = (partner as { mac?: unknown } | null)?.mac;
+    if (mac !== null && typeof mac === 'object' && 'key' in mac) {
+      throw new ConfigError(source, describePath(['partners', index, 'mac', 'key'], doc),
+        'MAC keys are read from files, not from the configuration: mac.keyFile (mode 0600), $CREDENTIALS_DIRECTORY/mac-<partner id> ' +
+        'or JHT_MAC_KEY_<PARTNER_ID>; a key change adds mac.previousKeyFile and mac.previousKcv (SECURITY.md, "Keys")',
+        document?.locate(['partners', index, 'mac', 'key']));
+    }
+  });
+}
+
 /** Defaults, then the file, then the environment, then the command line; validated as a whole. */
 export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   const env = sources.env ?? process.env;
@@ -101,7 +115,7 @@ export function loadConfig(sources: ConfigSources = {}): SwitchConfig {
   if (overrides?.seedDemo !== undefined) database.seedDemo = overrides.seedDemo;
   const merged: Record<string, unknown> = { ...doc, database };
   if (Object.keys(listen).length > 0) merged.listen = { port: 8583, ...listen };
-  if (env.JHT_CARD_KEY) merged.cardKey = env.JHT_CARD_KEY;
+  refuseInlineKeys(doc, env, source, document);
   if (env.JHT_ADMIN_SOCKET) merged.admin = { ...(doc.admin as object | undefined), socketPath: env.JHT_ADMIN_SOCKET };
   if (env.JHT_LOG_LEVEL) merged.log = { ...(doc.log as object | undefined), level: env.JHT_LOG_LEVEL };
 

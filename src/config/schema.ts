@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
 import { MIN_RETENTION_MONTHS } from '../journal/partitions.js';
 import { metricsConfigSchema } from '../observability/config.js';
+import { keysConfigSchema } from '../security/keys/config.js';
 import { canonicalAcquirerId } from './acquirer-id.js';
 import { insecureSchema } from './link-security.js';
 
@@ -43,15 +44,22 @@ const tlsSchema = z.object({
   crlFile: z.string().optional(),
 }).strict();
 
+const kcv = z.string().regex(/^[0-9A-Fa-f]{6}$/, 'must be 6 hex digits');
 const macSchema = z.discriminatedUnion('algorithm', [
   z.object({ algorithm: z.literal('none') }).strict(),
   z.object({
     /** ANSI X9.19 on the message's last field: 64 without a secondary bitmap, 128 with one. */
     algorithm: z.literal('x9.19'),
-    /** Double-length DES key as 32 hex digits. Never logged: the KCV is shown instead. */
-    key: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'must be 32 hex digits (double-length DES key)'),
-    /** Key check value (6 hex digits) to catch a mistyped key at start-up. */
-    kcv: z.string().regex(/^[0-9A-Fa-f]{6}$/, 'must be 6 hex digits'),
+    /**
+     * The key's file (32 hex digits, mode 0600 or 0400), never the key: without it the key comes from
+     * $CREDENTIALS_DIRECTORY/mac-<partner id> or JHT_MAC_KEY_<PARTNER_ID> (src/security/load-mac-keys.ts).
+     */
+    keyFile: z.string().min(1).optional(),
+    /** Key check value (6 hex digits) to catch a mistyped key at start-up. Never logged: the KCV is shown instead. */
+    kcv,
+    /** During a key change only: the old key, still accepted, and its check value. */
+    previousKeyFile: z.string().min(1).optional(),
+    previousKcv: kcv.optional(),
   }).strict(),
 ]);
 
@@ -144,8 +152,8 @@ export const switchConfigSchema = z.object({
     breakerErrorPercentage: z.number().min(1).max(100).default(50),
     breakerVolumeThreshold: z.number().int().min(1).default(5),
   }).strict().default({ timeoutMs: 250, breakerResetMs: 2_000, breakerErrorPercentage: 50, breakerVolumeThreshold: 5 }),
-  /** HMAC key for card and account numbers (hex, 32+ bytes). The development default is logged as such. */
-  cardKey: z.string().regex(/^([0-9A-Fa-f]{2}){16,}$/, 'must be at least 16 bytes of hex').optional(),
+  /** Where the data keys are (files, systemd credentials, the environment): never the keys themselves. */
+  keys: keysConfigSchema,
   transport: z.object({
     maxFrameBytes: z.number().int().min(64).max(65_535).default(8_192),
     idleTimeoutMs: z.number().int().positive().default(300_000),

@@ -1,10 +1,11 @@
-import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type LookupColumns, type ParticipantLookup } from '../ledger/index.js';
+import { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf, type InstrumentRef, type LookupColumns, type LookupWidth, type ParticipantLookup } from '../ledger/index.js';
 import { commitMode } from './commit-mode.js';
 import { isRetryableConflict } from './database-errors.js';
 import { JournalError } from './errors.js';
 import { TurnBatcher } from './turn-batcher.js';
 import type { QueryConfig } from 'pg';
 import { named, type SqlClient } from './sql-client.js';
+import type { RequestDigest } from './request-digest.js';
 import type { StoredResponse, TransactionKey } from './transaction-key.js';
 
 /** The txn_key row a claim ended on, from the point of view of one caller. */
@@ -14,6 +15,8 @@ export interface ClaimedRow {
   created: boolean;
   /** The digest stored on the row (the creator's), to compare with the caller's. */
   digest: Buffer;
+  /** The id of the key that made `digest`; null on rows from before key ids were stored. */
+  digestKeyId: string | null;
   response: StoredResponse | undefined;
   /** The instance that holds the claim (for a re-claim of an unknown outcome). */
   claimedBy: string;
@@ -25,7 +28,7 @@ export interface ClaimedRow {
 
 interface PendingClaim {
   key: TransactionKey;
-  digest: Buffer;
+  digest: RequestDigest;
   mti: string;
   read: InstrumentRef | undefined;
   resolve: (row: ClaimedRow) => void;
@@ -38,6 +41,7 @@ interface KeyRowRecord extends Partial<LookupColumns> {
   id: string | bigint;
   created: boolean;
   request_digest: Buffer | null;
+  digest_key_id: string | null;
   instance_id: string | null;
   age_ms: number | null;
   response_code: string | null;
@@ -54,24 +58,25 @@ interface KeyRowRecord extends Partial<LookupColumns> {
 // The same statement reads the ledger for each claim that names an instrument ($8, $9: null for none):
 // a new request needs both, and on a small machine a PostgreSQL round trip costs more than either query: one
 // statement instead of two per batch took about a fifth off PostgreSQL's CPU per inquiry (scripts/bench/compare.ts).
-const claimBatch = (commit: string): string => `
+// During a rotation window ($11: the previous key's hashes) the read tries both keys (lookupJoins).
+const claimBatch = (commit: string, width: LookupWidth): string => `
 WITH input AS (
-  SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $8::text[], $9::bytea[])
-    WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, read_kind, read_hash, ord)${commit}
+  SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $8::text[], $9::bytea[], $10::text[]${width === 2 ? ', $11::bytea[]' : ''})
+    WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, read_kind, read_hash, digest_key_id${width === 2 ? ', read_previous_hash' : ''}, ord)${commit}
 ), created AS (
-  INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, instance_id)
-  SELECT acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, $7 FROM input ORDER BY ord
+  INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, digest_key_id, mti, instance_id)
+  SELECT acquirer_id, stan, transmission_at, terminal_id, request_digest, digest_key_id, mti, $7 FROM input ORDER BY ord
   ON CONFLICT (acquirer_id, stan, transmission_at, terminal_id) DO NOTHING
   RETURNING id, acquirer_id, stan, transmission_at, terminal_id
 )
-SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest, NULL::text AS instance_id, 0 AS age_ms,
+SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest, NULL::text AS digest_key_id, NULL::text AS instance_id, 0 AS age_ms,
   NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48,
   ${LOOKUP_COLUMNS}
 FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
-  ${lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN')}`;
+  ${lookupJoins('input.read_kind', width === 2 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash'], 'LEFT JOIN')}`;
 
 const READ_EXISTING = `
-SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.instance_id,
+SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.digest_key_id, t.instance_id,
   (extract(epoch FROM clock_timestamp() - t.created_at) * 1000)::int AS age_ms, a.response_code, a.response_54, a.response_48
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
   WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, ord)
@@ -111,20 +116,24 @@ export interface ClaimBatcherOptions {
  */
 export class ClaimBatcher {
   private readonly batcher: TurnBatcher<PendingClaim>;
-  private readonly claimSql: string;
-  private readonly claimName: string;
+  /** The claim statement by lookup width: [1] every day, [2] during a rotation window. */
+  private readonly claimStatements: Record<LookupWidth, { name: string; text: string }>;
 
   constructor(
     private readonly client: SqlClient,
     private readonly options: ClaimBatcherOptions,
   ) {
-    this.claimSql = claimBatch(commitMode(options.synchronousCommit));
-    this.claimName = `jht_claim_v2_${options.synchronousCommit ? 'sync' : 'async'}`;
+    const commit = commitMode(options.synchronousCommit);
+    const mode = options.synchronousCommit ? 'sync' : 'async';
+    this.claimStatements = {
+      1: { name: `jht_claim_v3_${mode}`, text: claimBatch(commit, 1) },
+      2: { name: `jht_claim_rotation_v3_${mode}`, text: claimBatch(commit, 2) },
+    };
     this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize, options.maxBatchesInFlight);
   }
 
   /** `key` must already be normalised (see normaliseKey); `read`: an instrument to look up in the ledger too. */
-  submit(key: TransactionKey, digest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimedRow> {
+  submit(key: TransactionKey, digest: RequestDigest, mti: string, read?: InstrumentRef): Promise<ClaimedRow> {
     return new Promise<ClaimedRow>((resolve, reject) => {
       this.batcher.push({ key, digest, mti, read, resolve, reject });
     });
@@ -157,12 +166,16 @@ export class ClaimBatcher {
       claims.map((c) => c.key.transmissionAt),
       claims.map((c) => c.key.terminalId),
     ];
+    const reads = claims.map((c) => c.read);
+    const width = lookupWidth(reads);
     const values = [
-      ...keyColumns, claims.map((c) => c.digest), claims.map((c) => c.mti), this.options.instanceId,
-      claims.map((c) => c.read?.kind ?? null), claims.map((c) => c.read?.hash ?? null),
+      ...keyColumns, claims.map((c) => c.digest.value), claims.map((c) => c.mti), this.options.instanceId,
+      reads.map((read) => read?.kind ?? null), hashColumn(reads, 0), claims.map((c) => c.digest.keyId),
+      ...(width === 2 ? [hashColumn(reads, 1)] : []),
     ];
+    const statement = this.claimStatements[width];
     const records = new Map<number, KeyRowRecord>();
-    for (const record of (await this.query(named(this.claimName, this.claimSql, values))).rows) records.set(record.ord, record);
+    for (const record of (await this.query(named(statement.name, statement.text, values))).rows) records.set(record.ord, record);
     if (records.size < claims.length) {
       // Already there: an earlier request, or a concurrent insert from another statement (committed by now).
       for (const record of (await this.query(READ_EXISTING, keyColumns)).rows) {
@@ -191,12 +204,13 @@ export class ClaimBatcher {
     }
     const first = group[0]!;
     const id = Number(record.id);
-    const digest = record.created ? first.digest : record.request_digest!;
+    const digest = record.created ? first.digest.value : record.request_digest!;
+    const digestKeyId = record.created ? first.digest.keyId : record.digest_key_id;
     const response = responseOf(record);
     const claimedBy = record.instance_id ?? this.options.instanceId;
     const ageMs = record.age_ms ?? 0;
     const lookup = record.created && first.read ? participantOf(record as LookupColumns) : undefined;
-    first.resolve({ id, created: record.created, digest, response, claimedBy, ageMs, ...(lookup ? { lookup } : {}) });
-    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, response, claimedBy, ageMs });
+    first.resolve({ id, created: record.created, digest, digestKeyId, response, claimedBy, ageMs, ...(lookup ? { lookup } : {}) });
+    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, digestKeyId, response, claimedBy, ageMs });
   }
 }

@@ -5,8 +5,6 @@ export type JournalErrorCode =
   | 'JOURNAL_KEY_VANISHED'
   /** `close()` gave up with entries still queued; `unwritten` says how many were lost. */
   | 'JOURNAL_CLOSE_TIMEOUT'
-  /** The HMAC key for request digests is missing or too short to be a secret. */
-  | 'JOURNAL_BAD_DIGEST_KEY'
   /** Field 90 (original data elements) is not 42 digits. */
   | 'JOURNAL_BAD_ORIGINAL_DATA'
   /** `journal_ensure_partitions()` failed: the next months' partitions could not be created. */

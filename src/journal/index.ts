@@ -1,7 +1,7 @@
 export { JournalError } from './errors.js';
 export type { JournalErrorCode } from './errors.js';
 export { maskPan } from '../iso8583/index.js';
-export { requestDigest } from './request-digest.js';
+export { digestMatches, requestDigest, type RequestDigest } from './request-digest.js';
 export { JournalWriter } from './journal-writer.js';
 export type { JournalWriterOptions } from './journal-writer.js';
 export type { AnswerToStore } from './durable-recorder.js';

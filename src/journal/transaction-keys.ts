@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type LookupColumns, type ParticipantLookup } from '../ledger/index.js';
+import { digestMatches, type RequestDigest } from './request-digest.js';
 import type { Logger } from '../observability/logger.js';
 import { ClaimBatcher } from './claim-batcher.js';
 import { describeDatabaseError } from './database-errors.js';
@@ -47,7 +48,7 @@ WITH won AS (
   UPDATE txn_key SET instance_id = $2
   WHERE id = $1 AND instance_id = $3 AND NOT EXISTS (SELECT 1 FROM txn_answer WHERE txn_key_id = $1)
   RETURNING id
-), input AS (SELECT $4::text AS read_kind, $5::bytea AS read_hash)
+), input AS (SELECT $4::text AS read_kind, $5::bytea AS read_hash, $6::bytea AS read_previous_hash)
 SELECT won.id, ${columns}
 FROM won CROSS JOIN input ${joins}`;
 
@@ -105,17 +106,19 @@ export class TransactionKeyStore {
   }
 
   /**
-   * Claims a request's key. `requestDigest` comes from requestDigest() over the request with its MTI
+   * Claims a request's key. `requestDigest` comes from requestDigest() (with the id of its key, stored beside
+   * it) over the request with its MTI
    * repeat digit normalised. With `read`, a new claim also brings the ledger's answer for that instrument,
    * from the same statement. Rejects with JOURNAL_STORE_UNAVAILABLE when the database cannot be reached.
    */
-  async claim(key: TransactionKey, requestDigest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimResult> {
+  async claim(key: TransactionKey, requestDigest: RequestDigest, mti: string, read?: InstrumentRef): Promise<ClaimResult> {
     const row = await this.claims.submit(normaliseKey(key), requestDigest, mti, read);
     if (row.created) {
       this.unanswered.set(row.id, { claimedAt: Date.now(), waiters: [] });
       return row.lookup ? { kind: 'new', id: row.id, lookup: row.lookup } : { kind: 'new', id: row.id };
     }
-    if (!row.digest.equals(requestDigest)) return { kind: 'duplicate', id: row.id };
+    // Compared under the key that made the stored digest: a repeat that spans a key rotation is still a repeat.
+    if (!digestMatches(requestDigest, row.digest, row.digestKeyId)) return { kind: 'duplicate', id: row.id };
     return { kind: 'retransmission', id: row.id, response: row.response, claimedBy: row.claimedBy, claimAgeMs: row.ageMs };
   }
 
@@ -136,8 +139,8 @@ export class TransactionKeyStore {
    */
   async reclaim(id: number, claimedBy: string, read?: InstrumentRef): Promise<{ won: false } | { won: true; lookup?: ParticipantLookup }> {
     const { rows } = await this.client.query<Partial<LookupColumns> & { id: string | bigint }>(
-      RECLAIM(lookupJoins('input.read_kind', 'input.read_hash', 'LEFT JOIN'), LOOKUP_COLUMNS),
-      [id, this.instanceId, claimedBy, read?.kind ?? null, read?.hash ?? null],
+      RECLAIM(lookupJoins('input.read_kind', (read?.hashes.length ?? 0) > 1 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash'], 'LEFT JOIN'), LOOKUP_COLUMNS),
+      [id, this.instanceId, claimedBy, read?.kind ?? null, read?.hashes[0] ?? null, read?.hashes[1] ?? null],
     );
     if (rows.length === 0) return { won: false };
     this.unanswered.set(id, { claimedAt: Date.now(), waiters: [] });

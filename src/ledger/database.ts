@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
-import type { KeyRing } from '../security/keys/index.js';
+import { DEVELOPMENT_KEY_ID, KeyRing, fixedKeySource, type KeySource } from '../security/keys/index.js';
 import { assertDataKeysHeld } from './data-keys.js';
 import { seedDemoData } from './demo-seed.js';
 import { DEMO_PARTICIPANTS } from './demo-data.js';
@@ -31,8 +31,13 @@ export interface OpenDatabaseOptions {
    * cluster that holds real data is never seeded (the open fails with {@link DemoSeedRefusedError}).
    */
   seedDemo?: boolean;
-  /** The data keys (src/security/keys): the demo data is hashed under the current one, and every key still in use here must be held. */
-  keys: KeyRing;
+  /**
+   * The data keys (src/security/keys): the demo data is hashed under the current one, and every key still in
+   * use here must be held. A {@link KeySource} is asked for the ring once the deployment is known: for an
+   * external database before connecting, for the embedded one after reading its demo marker, so a switch
+   * without a real key refuses real data (SECURITY.md, "Key loading").
+   */
+  keys: KeyRing | KeySource;
   log: Logger;
   pool?: PoolTuning;
   /** Extra embedded-server settings (`-c name=value`); tests turn fsync off. Ignored with `databaseUrl`. */
@@ -60,6 +65,8 @@ export interface DatabaseHandle {
   connectionString: string;
   /** Data directory of the embedded cluster; undefined with an external server. */
   dataDir: string | undefined;
+  /** The data keys for this database's deployment: the development key only in the embedded demo. */
+  keys: KeyRing;
   /** Ends the pool, then stops the embedded server if we started it. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -78,9 +85,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   let pool: Pool;
   let connectionString: string;
   let deployment: DeploymentKind;
+  let keys: KeyRing;
 
   const asOwner = options.role === 'owner';
+  const source = keySourceOf(options.keys);
   if (options.databaseUrl) {
+    // An external database is never the demo: no real key, no connection.
+    keys = source.ringFor('real');
     if (options.seedDemo && !asOwner) {
       throw new DemoSeedRefusedError('the demo data is seeded into an external database by `jht-switch migrate --seed-demo` (owner credentials)');
     }
@@ -107,7 +118,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await assertRuntimeDatabase(pool, migrations.at(-1)?.version ?? 0);
       deployment = await readDeployment(pool);
     }
-    await assertDataKeysHeld(pool, options.keys);
+    keys = source.ringFor(server ? deployment : 'real');
+    await assertDataKeysHeld(pool, keys);
     if (server && !asOwner) {
       const login = await server.ensureLogin(EMBEDDED_SWITCH_USER, SWITCH_ROLE);
       await pool.end();
@@ -119,10 +131,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await server?.stop().catch(() => undefined);
     throw error;
   }
-  log.info({ connectionString, embedded: server !== undefined, deployment, ms: Date.now() - started }, 'ledger: database ready');
+  log.info({ connectionString, embedded: server !== undefined, deployment, dataKey: keys.current.id, ms: Date.now() - started }, 'ledger: database ready');
+  if (keys.byId(DEVELOPMENT_KEY_ID)) log.warn('using the DEVELOPMENT data key (the embedded demo): card and account hashes are not secret');
   const supervisor = server ? new EmbeddedSupervisor(server, log) : undefined;
   supervisor?.start();
-  return makeHandle(pool, server, supervisor, connectionString, deployment);
+  return makeHandle(pool, server, supervisor, connectionString, deployment, keys);
 }
 
 /**
@@ -131,12 +144,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
  * nothing but the demo participants.
  */
 export async function decideDeployment(pool: Pool, embedded: boolean, options: OpenDatabaseOptions): Promise<DeploymentKind> {
-  const { keys, log } = options;
+  const { log } = options;
+  const source = keySourceOf(options.keys);
   if (!embedded) {
     await markReal(pool, 'external database');
-    if (options.seedDemo) await seedDemoData(pool, keys.current, log);
+    if (options.seedDemo) await seedDemoData(pool, source.ringFor('real').current, log);
     return 'real';
   }
+  // Only the demo's data is seeded here, under the demo's ring; real data is refused below without a real key.
+  const keys = source.ringFor('demo');
   if (await deploymentUndecided(pool)) {
     if (await ledgerIsEmpty(pool)) {
       await seedDemoData(pool, keys.current, log, { asDemo: true });
@@ -165,7 +181,7 @@ async function holdsOnlyDemoParticipants(pool: Pool): Promise<boolean> {
 
 function makeHandle(
   pool: Pool, server: EmbeddedServer | undefined, supervisor: EmbeddedSupervisor | undefined,
-  connectionString: string, deployment: DeploymentKind,
+  connectionString: string, deployment: DeploymentKind, keys: KeyRing,
 ): DatabaseHandle {
   let stopping: Promise<void> | undefined;
   const embeddedOnly = (): EmbeddedServer => {
@@ -178,6 +194,7 @@ function makeHandle(
     deployment,
     connectionString,
     dataDir: server?.dataDir,
+    keys,
     stop() {
       stopping ??= (async () => {
         await supervisor?.stop();
@@ -193,6 +210,10 @@ function makeHandle(
       await embeddedOnly().start();
     },
   };
+}
+
+function keySourceOf(keys: KeyRing | KeySource): KeySource {
+  return keys instanceof KeyRing ? fixedKeySource(keys) : keys;
 }
 
 function describeTarget(target: Exclude<PoolTarget, { connectionString: string }>): string {

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 
 /**
  * The demo marker (migration 005_deployment.sql): whether this database is the embedded demo or holds real
- * data. Security decisions that are relaxed for the demo (the public development card key, the development
+ * data. Security decisions that are relaxed for the demo (the public development data key, the development
  * token issuer, seeding demo cards) ask {@link readDeployment}; everything that brings real data calls
  * {@link markReal}, which is final.
  */

@@ -52,6 +52,14 @@ export class DataKeyNotHeldError extends Error {
   }
 }
 
+/** `jht-switch keys retire`: the key is not registered here, or links still name it (names key ids only). */
+export class DataKeyRetireError extends Error {
+  constructor(readonly code: 'LEDGER_DATA_KEY_UNKNOWN' | 'LEDGER_DATA_KEY_IN_USE', message: string) {
+    super(message);
+    this.name = 'DataKeyRetireError';
+  }
+}
+
 /** The demo data was asked for on a database that holds real data (see src/ledger/deployment.ts). */
 export class DemoSeedRefusedError extends Error {
   readonly code = 'LEDGER_DEMO_SEED_REFUSED';

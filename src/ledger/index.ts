@@ -3,9 +3,9 @@ export { openDatabase, DEFAULT_EMBEDDED_PORT } from './database.js';
 export type { DatabaseHandle, OpenDatabaseOptions } from './database.js';
 export { LedgerReader } from './ledger-reader.js';
 export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
-export { LOOKUP_COLUMNS, lookupJoins, participantOf } from './lookup-query.js';
-export type { LookupColumns } from './lookup-query.js';
-export { assertDataKeysHeld, registerDataKey } from './data-keys.js';
+export { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf } from './lookup-query.js';
+export type { LookupColumns, LookupWidth } from './lookup-query.js';
+export { assertDataKeysHeld, dataKeyUsage, registerDataKey, relinkUnderCurrentKey, retireDataKey, type DataKeyUsage } from './data-keys.js';
 export { instrumentHash, lastFour } from './instrument-hash.js';
 export { DEMO_AS_OF, DEMO_DIR, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEMO_UNLINKED_CARDS } from './demo-data.js';
 export type { DemoParticipant, DemoPosting, MembershipStatus, PostingKind } from './demo-data.js';
@@ -23,3 +23,4 @@ export {
 export { DUTY_ROLES, IMPORTER_ROLE, OWNER_ROLE, SUPPORT_ROLE, SWITCH_ROLE } from './roles.js';
 export type { DutyRole } from './roles.js';
 export type { LedgerUnavailableReason } from './errors.js';
+export { DataKeyRetireError } from './errors.js';

@@ -6,7 +6,7 @@ import { instrumentHash } from './instrument-hash.js';
 import { LedgerUnavailableError, describeError } from './errors.js';
 import type { LedgerUnavailableReason } from './errors.js';
 import { lookupInstruments } from './lookup-query.js';
-import type { InstrumentKind, InstrumentRef, ParticipantLookup } from './lookup-query.js';
+import type { InstrumentRef, ParticipantLookup } from './lookup-query.js';
 
 export type { InstrumentRef, ParticipantLookup } from './lookup-query.js';
 
@@ -14,7 +14,7 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export type BreakerStateListener = (state: BreakerState, previous: BreakerState) => void;
 
 export interface LedgerReaderOptions {
-  /** Cards and accounts are hashed under the current data key. */
+  /** Cards and accounts are hashed under each lookup key: the current one, and the previous one during a rotation window. */
   keys: KeyRing;
   log: Logger;
   /** Time budget of one lookup, from the moment it is asked to its answer. Default 250 ms. */
@@ -37,8 +37,7 @@ export interface LedgerReaderOptions {
 }
 
 interface PendingLookup {
-  kind: InstrumentKind;
-  hash: Buffer;
+  instrument: InstrumentRef;
   /** performance.now() past which the lookup has missed its budget. */
   deadline: number;
   resolve: (result: ParticipantLookup) => void;
@@ -124,17 +123,22 @@ export class LedgerReader {
 
   /** The participant linked to an instrument made by `card` or `account`, with the JHT balance. */
   lookup(instrument: InstrumentRef): Promise<ParticipantLookup> {
-    return this.enqueue(instrument.kind, instrument.hash);
+    return this.enqueue(instrument);
   }
 
   /** A card (field 2) as the ledger keys it: never the PAN itself. */
   card(pan: string): InstrumentRef {
-    return { kind: 'CARD', hash: instrumentHash(this.keys.current, pan) };
+    return { kind: 'CARD', hashes: this.hashes(pan) };
   }
 
   /** An account (field 102) as the ledger keys it. */
   account(account: string): InstrumentRef {
-    return { kind: 'ACCOUNT', hash: instrumentHash(this.keys.current, account) };
+    return { kind: 'ACCOUNT', hashes: this.hashes(account) };
+  }
+
+  /** One HMAC outside a rotation window, so the everyday statement stays the single-hash one. */
+  private hashes(number: string): Buffer[] {
+    return this.keys.lookupKeys().map((key) => instrumentHash(key, number));
   }
 
   /**
@@ -154,7 +158,8 @@ export class LedgerReader {
    */
   async warmUp(timeoutMs = 5000): Promise<void> {
     try {
-      await lookupInstruments(this.pool, ['CARD'], [Buffer.alloc(32)], timeoutMs);
+      // The statement this ring's lookups use: the rotation one while two keys are tried.
+      await lookupInstruments(this.pool, [{ kind: 'CARD', hashes: this.keys.lookupKeys().map(() => Buffer.alloc(32)) }], timeoutMs);
     } catch (error) {
       throw toUnavailable(error);
     }
@@ -183,11 +188,11 @@ export class LedgerReader {
     this.breaker.shutdown();
   }
 
-  private enqueue(kind: InstrumentKind, hash: Buffer): Promise<ParticipantLookup> {
+  private enqueue(instrument: InstrumentRef): Promise<ParticipantLookup> {
     if (this.closed) return Promise.reject(new LedgerUnavailableError('breaker-open', 'ledger reader closed'));
     if (this.breaker.opened) return Promise.reject(new LedgerUnavailableError('breaker-open'));
     return new Promise<ParticipantLookup>((resolve, reject) => {
-      this.pending.push({ kind, hash, deadline: performance.now() + this.timeoutMs, resolve, reject });
+      this.pending.push({ instrument, deadline: performance.now() + this.timeoutMs, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -215,9 +220,8 @@ export class LedgerReader {
   private send(batch: PendingLookup[], now: number): void {
     const budgetMs = Math.max(1, Math.min(...batch.map((lookup) => lookup.deadline)) - now);
     this.inFlight++;
-    const kinds = batch.map((l) => l.kind);
-    const hashes = batch.map((l) => l.hash);
-    this.guard(() => this.query(kinds, hashes, budgetMs)).then(
+    const instruments = batch.map((l) => l.instrument);
+    this.guard(() => this.query(instruments, budgetMs)).then(
       (results) => {
         for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] ?? { kind: 'not-linked' });
       },
@@ -232,13 +236,13 @@ export class LedgerReader {
   }
 
   /** The breaker's action: one query, abandoned (and its connection discarded by pg) when the budget runs out. */
-  private async query(kinds: InstrumentKind[], hashes: Buffer[], budgetMs: number): Promise<ParticipantLookup[]> {
+  private async query(instruments: InstrumentRef[], budgetMs: number): Promise<ParticipantLookup[]> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new LedgerUnavailableError('timeout')), budgetMs);
     });
     try {
-      return await Promise.race([lookupInstruments(this.pool, kinds, hashes, Math.ceil(budgetMs)), expired]);
+      return await Promise.race([lookupInstruments(this.pool, instruments, Math.ceil(budgetMs)), expired]);
     } finally {
       clearTimeout(timer);
     }

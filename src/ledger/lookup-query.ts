@@ -20,10 +20,29 @@ export type InstrumentKind = 'CARD' | 'ACCOUNT';
 
 export const NOT_LINKED: ParticipantLookup = Object.freeze({ kind: 'not-linked' });
 
-/** One instrument to look up: its kind and its HMAC (see instrument-hash.ts). */
+/**
+ * One instrument to look up: its kind and its HMAC under each lookup key of the ring (see instrument-hash.ts),
+ * current key first: one hash outside a rotation window, two during one (SECURITY.md, "Key rotation").
+ */
 export interface InstrumentRef {
   readonly kind: InstrumentKind;
-  readonly hash: Buffer;
+  readonly hashes: readonly Buffer[];
+}
+
+/** Hashes per instrument a statement matches: 1, or 2 during a rotation window (KeyRing.lookupKeys). */
+export type LookupWidth = 1 | 2;
+
+/** The width a batch needs: 2 when any of its instruments carries a previous key's hash. */
+export function lookupWidth(refs: readonly (InstrumentRef | undefined)[]): LookupWidth {
+  let width = 1;
+  for (const ref of refs) if (ref && ref.hashes.length > width) width = ref.hashes.length;
+  if (width > 2) throw new RangeError('a lookup tries at most two keys (current and previous)');
+  return width as LookupWidth;
+}
+
+/** The i-th hash of each instrument (null past its last one, or for no instrument): one bytea[] parameter. */
+export function hashColumn(refs: readonly (InstrumentRef | undefined)[], index: number): (Buffer | null)[] {
+  return refs.map((ref) => ref?.hashes[index] ?? null);
 }
 
 /**
@@ -38,9 +57,21 @@ export const LOOKUP_COLUMNS = `p.kpj_number,
        coalesce(b.balance_sen, 0)                                     AS balance_sen,
        to_char(coalesce(b.as_of, p.created_at::date), 'YYYYMMDD')     AS as_of`;
 
-/** link -> participant -> balance for the SQL expressions `kind` and `hash`; a LEFT join keeps unlinked rows. */
-export function lookupJoins(kind: string, hash: string, join: 'JOIN' | 'LEFT JOIN'): string {
-  return `${join} instrument_link l ON l.kind = ${kind} AND l.instrument_hash = ${hash}
+/**
+ * link -> participant -> balance for the SQL expressions `kind` and `hashes` (current key first); a LEFT join
+ * keeps unlinked rows. With one hash it is a plain equality join, the statement of every day outside a
+ * rotation. With two, a card re-linked under the new key may have a row under each: the lateral subquery
+ * takes one row, the current key's when there are both, so a lookup never answers twice.
+ */
+export function lookupJoins(kind: string, hashes: readonly string[], join: 'JOIN' | 'LEFT JOIN'): string {
+  const [current, previous] = hashes;
+  const link = previous === undefined
+    ? `${join} instrument_link l ON l.kind = ${kind} AND l.instrument_hash = ${current}`
+    : `${join} LATERAL (
+      SELECT x.participant_id, x.link_status FROM instrument_link x
+       WHERE x.kind = ${kind} AND x.instrument_hash IN (${current}, ${previous})
+       ORDER BY x.instrument_hash = ${current} DESC LIMIT 1) l ON true`;
+  return `${link}
   ${join} participant p     ON p.id = l.participant_id
   LEFT JOIN jht_balance b ON b.participant_id = p.id`;
 }
@@ -56,7 +87,14 @@ export const LOOKUP_SQL = `
 SELECT q.ord::int4                                                    AS ord,
        ${LOOKUP_COLUMNS}
   FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS q (kind, hash, ord)
-  ${lookupJoins('q.kind', 'q.hash', 'JOIN')}`;
+  ${lookupJoins('q.kind', ['q.hash'], 'JOIN')}`;
+/** The same during a rotation window: each instrument under the current and the previous key. */
+const ROTATION_LOOKUP_STATEMENT_NAME = 'jht_ledger_lookup_rotation_v1';
+const ROTATION_LOOKUP_SQL = `
+SELECT q.ord::int4                                                    AS ord,
+       ${LOOKUP_COLUMNS}
+  FROM unnest($1::text[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS q (kind, hash, previous_hash, ord)
+  ${lookupJoins('q.kind', ['q.hash', 'q.previous_hash'], 'JOIN')}`;
 
 /** The lookup columns of a row; all null when a LEFT join found no participant linked. */
 export interface LookupColumns {
@@ -87,27 +125,31 @@ interface LookupRow extends LookupColumns {
   ord: number;
 }
 
+type LookupValues = (InstrumentKind[] | (Buffer | null)[])[];
+
 /** pg honours a per-query `query_timeout` (client side) that its typings do not declare. */
-interface TimedQueryConfig extends QueryConfig<[InstrumentKind[], Buffer[]]> {
+interface TimedQueryConfig extends QueryConfig<LookupValues> {
   query_timeout: number;
 }
 
 /**
- * Runs the lookup for `kinds[i]` / `hashes[i]` and returns one result per input, in order.
+ * Runs the lookup for each of `instruments` and returns one result per input, in order.
  * `queryTimeoutMs` makes pg give up on the connection after that long: the pool then discards it instead
  * of leaving it busy with a query nobody waits for.
  */
 export async function lookupInstruments(
-  pool: Pool, kinds: InstrumentKind[], hashes: Buffer[], queryTimeoutMs: number,
+  pool: Pool, instruments: readonly InstrumentRef[], queryTimeoutMs: number,
 ): Promise<ParticipantLookup[]> {
+  const rotation = lookupWidth(instruments) === 2;
+  const kinds = instruments.map((instrument) => instrument.kind);
   const query: TimedQueryConfig = {
-    name: LOOKUP_STATEMENT_NAME,
-    text: LOOKUP_SQL,
-    values: [kinds, hashes],
+    name: rotation ? ROTATION_LOOKUP_STATEMENT_NAME : LOOKUP_STATEMENT_NAME,
+    text: rotation ? ROTATION_LOOKUP_SQL : LOOKUP_SQL,
+    values: rotation ? [kinds, hashColumn(instruments, 0), hashColumn(instruments, 1)] : [kinds, hashColumn(instruments, 0)],
     query_timeout: queryTimeoutMs,
   };
-  const { rows } = await pool.query<LookupRow, [InstrumentKind[], Buffer[]]>(query);
-  const results = new Array<ParticipantLookup>(kinds.length).fill(NOT_LINKED);
+  const { rows } = await pool.query<LookupRow, LookupValues>(query);
+  const results = new Array<ParticipantLookup>(instruments.length).fill(NOT_LINKED);
   for (const row of rows) results[row.ord - 1] = participantOf(row);
   return results;
 }

@@ -11,7 +11,9 @@ export type MacKeyErrorCode =
   /** The configured check value is not 6 hex digits. */
   | 'MAC_KCV_MALFORMED'
   /** The key does not produce the configured check value: a mistyped or swapped key. */
-  | 'MAC_KCV_MISMATCH';
+  | 'MAC_KCV_MISMATCH'
+  /** The previous key of a key change is the current key. */
+  | 'MAC_KEY_DUPLICATE';
 
 export class MacKeyError extends Error {
   override readonly name = 'MacKeyError';

@@ -3,14 +3,6 @@ import { MacKeyError } from './errors.js';
 import { KCV_HEX_DIGITS, keyCheckValue } from './kcv.js';
 import { X919_KEY_BYTES, x919Mac } from './x9-19-mac.js';
 
-/** A partner's MAC settings as the configuration states them (config/schema.ts, `mac` with algorithm x9.19). */
-export interface MacKeySettings {
-  /** Double-length DES key, 32 hex digits. */
-  readonly key: string;
-  /** Its key check value, 6 hex digits. */
-  readonly kcv: string;
-}
-
 const KEY_HEX = new RegExp(`^[0-9A-Fa-f]{${X919_KEY_BYTES * 2}}$`);
 const KCV_HEX = new RegExp(`^[0-9A-Fa-f]{${KCV_HEX_DIGITS}}$`);
 
@@ -47,10 +39,6 @@ export class MacKey {
     }
     this.#key = key;
     this.kcv = computed;
-  }
-
-  static fromSettings(settings: MacKeySettings): MacKey {
-    return new MacKey(settings.key, settings.kcv);
   }
 
   /** The 8-byte X9.19 MAC of `data`. */

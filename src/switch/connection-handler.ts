@@ -1,6 +1,6 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
 import { maskPan } from '../iso8583/index.js';
-import { verifyMessage } from '../security/index.js';
+import type { MacKey } from '../security/index.js';
 import type { JournalWriter } from '../journal/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Connection } from '../transport/connection.js';
@@ -19,8 +19,8 @@ export interface ConnectionHandlerDeps {
   readonly journal: JournalWriter;
   readonly log: Logger;
   readonly observer: SwitchObserver;
-  /** Packs a response, adding its MAC when the partner uses one and `sign` is true. */
-  readonly packResponse?: (response: IsoMessage, sign: boolean) => Buffer;
+  /** Packs a response, adding its MAC when the partner uses one and `sign` is true: under `key`, else the current key. */
+  readonly packResponse?: (response: IsoMessage, sign: boolean, key: MacKey | undefined) => Buffer;
   /** The switch's own requests on this connection (dial-out): answers to them are routed here. */
   readonly outbound?: OutboundRequests;
 }
@@ -62,7 +62,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     if (outcome.kind === 'ignore') {
       const message = tx.request!;
       // An answer to the switch's own 0800 counts only with a good MAC; otherwise it never arrived.
-      const macOk = !session.macKey || verifyMessage(tx.raw, message, packager, session.macKey) === 'ok';
+      const macOk = !session.macKeys || session.macKeys.verify(tx.raw, message, packager).verdict === 'ok';
       if (!expectsResponse(message.mti) && macOk && deps.outbound?.resolve(message)) return null;
       connectionLog.info({ mti: message.mti, stan: message.get(Field.Stan) }, outcome.reason);
       return null;
@@ -70,7 +70,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
     let response = outcome.response;
     let packed: Buffer;
     try {
-      packed = pack(response, tx.macChecked);
+      packed = pack(response, tx.macChecked, tx.macKey);
     } catch (error) {
       connectionLog.error({ err: error, mti: response.mti }, 'cannot pack the response: no answer');
       if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
@@ -88,7 +88,7 @@ export function createConnectionHandler(session: Session, deps: ConnectionHandle
         connectionLog.error({ err: error, stan: tx.request!.get(Field.Stan) }, 'journal: answer not durable; answering 91 instead');
         if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
         response = unavailableResponse(tx);
-        packed = pack(response, tx.macChecked);
+        packed = pack(response, tx.macChecked, tx.macKey);
         journal.record(journalEntryOf(tx, response, session.id));
       }
     } else {

@@ -5,12 +5,13 @@ import type { SwitchConfig } from '../config/schema.js';
 import { JournalWriter, TransactionKeyStore, keepJournalPartitions } from '../journal/index.js';
 import { LedgerReader, openDatabase, type DatabaseHandle } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
-import { configuredKeyRing } from '../security/keys/index.js';
+import { readConfiguredKeys } from '../security/keys/index.js';
 import type { Listener } from '../transport/index.js';
 import { NO_OBSERVER, type SwitchObserver } from '../observability/observer.js';
 import type { ReloadResult, SwitchControl, SwitchStatus } from './control.js';
 import { DialOutLeadership } from './dial-out-leader.js';
 import { PartnerNetwork } from './partner-network.js';
+import { partnerMacKeys } from './partner-runtime.js';
 import { runShutdown, type ShutdownOutcome } from './shutdown.js';
 import type { SwitchServices } from './transaction.js';
 
@@ -68,14 +69,15 @@ async function warmPool(database: DatabaseHandle, size: number, log: Logger): Pr
 
 /** Settings a reload cannot change on a running switch (they shape the database and the pipeline). */
 function restartOnlyChanges(running: SwitchConfig, next: SwitchConfig): string[] {
-  const keys = ['database', 'ledger', 'cardKey', 'journal', 'transport'] as const;
+  const keys = ['database', 'ledger', 'keys', 'journal', 'transport'] as const;
   return keys.filter((k) => JSON.stringify(running[k]) !== JSON.stringify(next[k]));
 }
 
 export async function startSwitch(config: SwitchConfig, log: Logger, options: StartOptions = {}): Promise<RunningSwitch> {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date();
-  const keys = configuredKeyRing(config.cardKey, log);
+  // A partner's MAC key file that is missing or wrong stops the start before the database is touched.
+  partnerMacKeys(config);
   warnInsecureLinks(config, log);
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? await openDatabase({
@@ -83,7 +85,8 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     dataDir: config.database.dataDir,
     port: config.database.embeddedPort,
     ...(config.database.seedDemo ? { seedDemo: true } : {}),
-    keys,
+    // Fails closed: the development key only on the embedded demo (SECURITY.md, "Key loading").
+    keys: readConfiguredKeys(config.keys),
     log,
     // Idle connections stay open: a quiet night must not make the next ATM pay for reconnecting.
     pool: { max: config.database.poolSize, idleTimeoutMillis: 0 },
@@ -97,6 +100,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     throw error;
   }
   await warmPool(database, config.database.poolSize, log);
+  const { keys } = database;
   // This month's and the next months' journal partitions, now and daily (src/journal/partitions.ts).
   const partitions = await keepJournalPartitions(database.pool, log).catch(async (error: unknown) => {
     if (ownsDatabase) await database.stop();
@@ -119,7 +123,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     maxBatchSize: config.journal.maxBatch,
     guard: (work) => ledger.guard(work),
   });
-  const services: SwitchServices = { ledger, transactionKeys, digestKey: keys.current.keyFor('request-digest'), ledgerTimeoutMs: config.ledger.timeoutMs, log };
+  const services: SwitchServices = { ledger, transactionKeys, keys, ledgerTimeoutMs: config.ledger.timeoutMs, log };
   const leadership = new DialOutLeadership({ pool: database.pool, log });
   const network = new PartnerNetwork({ services, journal, log, observer: options.observer ?? NO_OBSERVER, leadership });
   await network.start(config);

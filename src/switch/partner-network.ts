@@ -11,7 +11,7 @@ import type { PartnerStatus, ReloadResult } from './control.js';
 import type { DialOutLeadership } from './dial-out-leader.js';
 import { keepDialOutAlive } from './dial-out.js';
 import { OutboundRequests } from './outbound-requests.js';
-import { PartnerRuntime } from './partner-runtime.js';
+import { PartnerRuntime, partnerMacKeys } from './partner-runtime.js';
 import { dialOutTlsOf, listenerTlsOf, rereadTls } from './partner-tls.js';
 import { Session } from './session.js';
 import { UnsignedConnections } from './unsigned-connections.js';
@@ -67,6 +67,8 @@ export class PartnerNetwork {
 
   /** Brings the running links in line with `config`; returns what was kept and what was swapped. */
   async apply(config: SwitchConfig): Promise<ReloadResult> {
+    // Every key is read and checked before anything changes: a bad key file refuses the whole reload.
+    const macKeys = partnerMacKeys(config);
     const next = new Map(config.partners.map((p) => [p.id, p]));
     const sharedAt = `${config.listen.host}:${config.listen.port}`;
     const sharedMoved = this.shared !== undefined && sharedAt !== this.sharedAt;
@@ -74,8 +76,14 @@ export class PartnerNetwork {
     for (const [id, runtime] of this.partners) {
       const wanted = next.get(id);
       if (!wanted) result.removed.push(id);
-      else if (!runtime.sameSettings(wanted) || (sharedMoved && onSharedListener(wanted))) result.changed.push(id);
-      else result.kept.push(id);
+      else if (sharedMoved && onSharedListener(wanted)) result.changed.push(id);
+      else if (runtime.sameSettings(wanted)) result.kept.push(id);
+      else if (runtime.differsInMacKeysOnly(wanted)) {
+        // A MAC key change keeps the partner's connections: the new keys apply from their next message.
+        runtime.rekey(wanted, macKeys.get(id)!);
+        this.deps.log.info({ partner: id, kcv: runtime.macKeys?.kcvs, sessions: runtime.sessions.size }, 'MAC keys replaced on the live sessions');
+        result.kept.push(id);
+      } else result.changed.push(id);
     }
     for (const id of next.keys()) if (!this.partners.has(id)) result.added.push(id);
 
@@ -89,7 +97,7 @@ export class PartnerNetwork {
     }
     for (const id of [...result.changed, ...result.added]) {
       const partner = next.get(id)!;
-      this.partners.set(id, new PartnerRuntime(partner));
+      this.partners.set(id, new PartnerRuntime(partner, macKeys.get(id)));
       if (partner.listener) this.ownListeners.set(id, await this.listenFor(partner, config));
       if (partner.dialOut) this.dialers.set(id, this.deps.leadership.guard(id, () => this.dialOutTo(partner, config)));
     }
@@ -281,7 +289,7 @@ export class PartnerNetwork {
     const session = new Session(connection.id, partner, source, runtime.load, direction, (signedOn) => {
       if (signedOn) this.unsigned!.release(source, connection);
       observer.signOnChanged(partner.id, signedOn);
-    }, runtime.macKey);
+    }, runtime);
     if (mustSignOn) this.enforceSignOnDeadline(session, connection);
     const outbound = direction === 'dial-out' ? new OutboundRequests(connection, (m) => runtime.pack(m)) : undefined;
     runtime.sessions.set(session, connection);
@@ -302,7 +310,7 @@ export class PartnerNetwork {
       journal: this.deps.journal,
       log,
       observer,
-      packResponse: (response, sign) => (sign ? runtime.pack(response) : runtime.packager.pack(response)),
+      packResponse: (response, sign, key) => (sign ? runtime.pack(response, key) : runtime.packager.pack(response)),
       ...(outbound ? { outbound } : {}),
     });
   }

@@ -1,6 +1,6 @@
 import { canonicalAcquirerId } from '../config/acquirer-id.js';
 import type { PartnerConfig } from '../config/schema.js';
-import type { MacKey } from '../security/index.js';
+import type { MacKeyRing } from '../security/index.js';
 import type { PartnerLoad } from './partner-load.js';
 
 /**
@@ -24,13 +24,18 @@ export class Session {
     readonly direction: 'inbound' | 'dial-out' = 'inbound',
     /** Called when the sign-on state changes (metrics). */
     private readonly onSignOnChange: (signedOn: boolean) => void = () => undefined,
-    /** The partner's MAC key, when it uses one: every message both ways carries a MAC. */
-    readonly macKey?: MacKey,
+    /** Holds the partner's MAC keys, when it uses one (every message both ways carries a MAC); read per message. */
+    private readonly keys: { readonly macKeys: MacKeyRing | undefined } = { macKeys: undefined },
   ) {
     // Already canonical in the configuration; mapped again for a PartnerConfig built by hand.
     this.acquirers = new Set(partner.acquirerIds.map(canonicalAcquirerId));
     this.processingCodes = partner.processingCodes ? new Set(partner.processingCodes) : undefined;
     this.bins = partner.bins;
+  }
+
+  /** The partner's MAC keys as they are now: a reload's key change applies to the next message. */
+  get macKeys(): MacKeyRing | undefined {
+    return this.keys.macKeys;
   }
 
   /** Whether the card is one of the partner's (its BIN list), or the partner has no BIN list. */

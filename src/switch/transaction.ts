@@ -1,5 +1,7 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
-import type { ClaimResult, JournalKind, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
+import type { ClaimResult, JournalKind, RequestDigest, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
+import type { MacKey } from '../security/index.js';
+import type { KeyRing } from '../security/keys/index.js';
 import type { InstrumentRef, ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ResponseCode } from '../iso8583/vocabulary/index.js';
@@ -18,7 +20,7 @@ export interface LedgerPort {
 /** Duplicate detection across instances, keyed on (32, 11, 7, 41). */
 export interface TransactionKeyPort {
   /** With `read`, a new claim brings the ledger's answer for that instrument too (one round trip for both). */
-  claim(key: TransactionKey, requestDigest: Buffer, mti: string, read?: InstrumentRef): Promise<ClaimResult>;
+  claim(key: TransactionKey, requestDigest: RequestDigest, mti: string, read?: InstrumentRef): Promise<ClaimResult>;
   /** The answer to a claim won here is durable: wakes its waiting retransmissions. */
   recordResponse(id: number, response: StoredResponse): void;
   /** A claim won here will not be answered from here (no durable answer): its waiters are told so. */
@@ -34,8 +36,8 @@ export type { InstrumentRef, ParticipantLookup, StoredResponse, TransactionKey }
 export interface SwitchServices {
   readonly ledger: LedgerPort;
   readonly transactionKeys: TransactionKeyPort;
-  /** HMAC key for request digests (never a plain hash: a request holds a PAN). */
-  readonly digestKey: Buffer;
+  /** The data keys: request digests are HMACs under them (never a plain hash: a request holds a PAN). */
+  readonly keys: KeyRing;
   readonly ledgerTimeoutMs: number;
   readonly log: Logger;
 }
@@ -61,6 +63,8 @@ export class Transaction {
    * 12 for an unknown MTI) would MAC bytes of the sender's choosing, a signing oracle.
    */
   macChecked = false;
+  /** The MAC key that verified the request: its answer is signed with it (undefined: the current key). */
+  macKey: MacKey | undefined;
 
   constructor(
     readonly session: Session,

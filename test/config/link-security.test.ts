@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { isLoopbackHost, linkSecurityProblem } from '../../src/config/link-security.js';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
-import { expectThrows, startTestSwitch } from '../support/index.js';
+import { PUBLISHED_TEST_MAC_KCV, PUBLISHED_TEST_MAC_KEY, expectThrows, keyDirectory, startTestSwitch, writeKeyFile } from '../support/index.js';
 
-const MAC = '{ algorithm: x9.19, key: "0123456789ABCDEFFEDCBA9876543210", kcv: "08D7B4" }';
+const MAC = '{ algorithm: x9.19, keyFile: /etc/jht-switch/keys/mac-bank, kcv: "08D7B4" }';
 const TLS = '{ keyFile: k.pem, certFile: c.pem, caFile: ca.pem, clientSubject: bank }';
 
 describe('config: link security (no plaintext link outside loopback)', () => {
@@ -58,7 +58,7 @@ describe('config: link security (no plaintext link outside loopback)', () => {
     this.timeout(20_000);
     const sw = await startTestSwitch({
       listen: { host: '127.0.0.1', port: 0, insecure: { reason: 'private circuit to Bank Demo' } },
-      partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], mac: { algorithm: 'x9.19', key: '0123456789ABCDEFFEDCBA9876543210', kcv: '08D7B4' } }],
+      partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], mac: { algorithm: 'x9.19', keyFile: writeKeyFile(keyDirectory(), 'mac-demo', PUBLISHED_TEST_MAC_KEY), kcv: PUBLISHED_TEST_MAC_KCV } }],
     });
     try {
       const line = sw.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.msg).startsWith('plaintext link by exception'));

@@ -63,13 +63,15 @@ describe('config', () => {
     expect(configError(() => loadConfig({ file: tlsShared, env: {} })).message).to.include('mutual TLS needs a listener of its own');
   });
 
-  it('checks a MAC key against its check value, and never prints the key', async () => {
+  it('refuses a MAC key in the configuration, saying where MAC keys go, and never prints the key', async () => {
     const key = '0123456789ABCDEFFEDCBA9876543210';
-    const wrongKcv = await file('mac.yaml', `partners:\n  - { id: a, name: A, acquirerIds: ["1"], listener: { port: 9600 }, mac: { algorithm: x9.19, key: ${key}, kcv: "000000" } }\n`);
-    const error = configError(() => loadConfig({ file: wrongKcv, env: {} }));
-    expect(error.message).to.include('partner "a" (partners[0]): mac');
-    expect(error.message).to.include('08D7B4');
+    const inline = await file('mac.yaml', `partners:\n  - { id: a, name: A, acquirerIds: ["1"], listener: { port: 9600 }, mac: { algorithm: x9.19, key: ${key}, kcv: 08D7B4 } }\n`);
+    const error = configError(() => loadConfig({ file: inline, env: {} }));
+    expect(error.message).to.match(/mac\.yaml:2:\d+: partner "a" \(partners\[0\]\): mac\.key: MAC keys are read from files/);
+    expect(error.message).to.include('mac.keyFile').and.include('$CREDENTIALS_DIRECTORY/mac-<partner id>');
     expect(error.message).to.not.include(key.slice(0, 16));
+    const half = await file('mac-half.yaml', 'partners:\n  - { id: a, name: A, acquirerIds: ["1"], listener: { port: 9600 }, mac: { algorithm: x9.19, kcv: 08D7B4, previousKeyFile: old } }\n');
+    expect(configError(() => loadConfig({ file: half, env: {} })).message).to.include('previousKeyFile and previousKcv go together');
   });
   it('a syntax error names the file, line and column, never the line itself (it may hold a MAC key)', async () => {
     const key = '0123456789ABCDEFFEDCBA9876543210';

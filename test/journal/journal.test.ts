@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { JournalError } from '../../src/journal/errors.js';
 import { JournalWriter } from '../../src/journal/journal-writer.js';
 import type { JournalEntry } from '../../src/journal/journal-entry.js';
-import { requestDigest } from '../../src/journal/request-digest.js';
+import { requestDigest, type RequestDigest } from '../../src/journal/request-digest.js';
 import type { SqlClient } from '../../src/journal/sql-client.js';
 import { originalKeyOf } from '../../src/journal/transaction-key.js';
 import type { StoredResponse, TransactionKey } from '../../src/journal/transaction-key.js';
@@ -16,7 +16,6 @@ import {
   createTestPool, demo, DEMO_CARDS, expectedAdditionalAmounts, expectedParticipantData, expectThrows, getTestDatabase, sleep, TEST_KEYS, waitFor,
 } from '../support/index.js';
 
-const DIGEST_KEY = Buffer.alloc(32, 0x5a);
 const TEST_PANS = DEMO_CARDS;
 const APPROVED: StoredResponse = {
   responseCode: '00',
@@ -37,8 +36,8 @@ function freshKey(overrides: Partial<TransactionKey> = {}): TransactionKey {
   };
 }
 
-function digestOf(content: string): Buffer {
-  return requestDigest(DIGEST_KEY, Buffer.from(content));
+function digestOf(content: string): RequestDigest {
+  return requestDigest(TEST_KEYS, Buffer.from(content));
 }
 
 /** Counts the statements that reach the database. */
@@ -127,7 +126,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       const [ra, rb] = await Promise.all([a.claim(key, digestOf('lost'), '0201'), b.claim(key, digestOf('lost'), '0201')]);
       expect(ra).to.deep.include({ kind: 'retransmission', id: original.id, response: undefined, claimedBy: 'instance-that-died' });
       if (ra.kind !== 'retransmission' || rb.kind !== 'retransmission') throw new Error('not retransmissions');
-      const read = { kind: 'CARD' as const, hash: instrumentHash(TEST_KEYS.current, '6040990000000001') };
+      const read = { kind: 'CARD' as const, hashes: [instrumentHash(TEST_KEYS.current, '6040990000000001')] };
       const takes = await Promise.all([a.reclaim(original.id, ra.claimedBy, read), b.reclaim(original.id, rb.claimedBy, read)]);
       expect(takes.filter((t) => t.won)).to.have.length(1);
       const winner = takes.find((t) => t.won);
@@ -202,7 +201,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       const { rows } = await other.query<{ id: bigint | string }>(
         `INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, instance_id)
          VALUES ($1, $2, $3, $4, $5, '0200', 'other-instance') RETURNING id`,
-        [key.acquirerId, key.stan, key.transmissionAt, key.terminalId, digestOf('theirs')],
+        [key.acquirerId, key.stan, key.transmissionAt, key.terminalId, digestOf('theirs').value],
       );
       const { rows: [backend] } = await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const claim = waiting.claim(key, digestOf('theirs'), '0200');
@@ -226,7 +225,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
   it('a claim naming an instrument brings the ledger read from the same statement, for new requests only', async () => {
     const client = new CountingClient(pool);
     const batched = store(client);
-    const card = (pan: string) => ({ kind: 'CARD' as const, hash: instrumentHash(TEST_KEYS.current, pan) });
+    const card = (pan: string) => ({ kind: 'CARD' as const, hashes: [instrumentHash(TEST_KEYS.current, pan)] });
     const [budi, unlinked, bare] = [freshKey(), freshKey(), freshKey()];
     const [withLookup, notLinked, without] = await Promise.all([
       batched.claim(budi, digestOf('budi'), '0200', card(demo.approvedCard)),

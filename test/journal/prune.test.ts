@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { JournalWriter, TransactionKeyStore } from '../../src/journal/index.js';
+import { JournalWriter, TransactionKeyStore, requestDigest } from '../../src/journal/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { getTestDatabase } from '../support/index.js';
+import { TEST_KEYS, getTestDatabase } from '../support/index.js';
 
 describe('journal: old duplicate-detection keys are pruned', function () {
   this.timeout(30_000);
@@ -10,7 +10,7 @@ describe('journal: old duplicate-detection keys are pruned', function () {
     const { pool } = await getTestDatabase();
     const store = new TransactionKeyStore(pool, { instanceId: 'prune-test', logger: silentLogger() });
     try {
-      const digest = Buffer.alloc(32, 7);
+      const digest = requestDigest(TEST_KEYS, Buffer.from('prune'));
       const old = await store.claim({ acquirerId: '77701', stan: '000001', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
       const fresh = await store.claim({ acquirerId: '77701', stan: '000002', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
       const writer = new JournalWriter(pool, { instanceId: 'prune-test', logger: silentLogger() });

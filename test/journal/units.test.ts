@@ -6,7 +6,8 @@ import { BatchQueue } from '../../src/journal/batch-queue.js';
 import { JournalError } from '../../src/journal/errors.js';
 import { IsoMessage, Packager, loadProfile, maskPan } from '../../src/iso8583/index.js';
 import { requestDigestOf } from '../../src/switch/steps/detect-duplicate.js';
-import { requestDigest } from '../../src/journal/request-digest.js';
+import { digestMatches, requestDigest } from '../../src/journal/request-digest.js';
+import { DataKey, KeyRing } from '../../src/security/keys/index.js';
 import { normaliseKey, originalKeyOf } from '../../src/journal/transaction-key.js';
 import { parseOriginalDataElements } from '../../src/iso8583/vocabulary/index.js';
 import { expectThrows, sleep, waitFor } from '../support/index.js';
@@ -57,15 +58,28 @@ describe('maskPan (codec rendering, used by the journal and logs)', () => {
 });
 
 describe('journal: requestDigest', () => {
-  const key = Buffer.alloc(32, 7);
+  const keys = new KeyRing({ current: new DataKey(Buffer.alloc(32, 7)) });
 
-  it('is an HMAC-SHA256: 32 bytes, deterministic, key-dependent', () => {
+  it('is an HMAC-SHA256 under the request-digest key: 32 bytes, deterministic, key-dependent, naming its key', () => {
     const bytes = Buffer.from('0200F23A...4111111111111111');
-    const digest = requestDigest(key, bytes);
-    expect(digest).to.have.length(32);
-    expect(requestDigest(key, bytes).equals(digest)).to.equal(true);
-    expect(requestDigest(Buffer.alloc(32, 8), bytes).equals(digest)).to.equal(false);
-    expect(requestDigest(key, Buffer.from('0200F23A...4111111111111129')).equals(digest)).to.equal(false);
+    const digest = requestDigest(keys, bytes);
+    expect(digest.value).to.have.length(32);
+    expect(digest.keyId).to.equal(keys.current.id);
+    expect(digest.value.equals(keys.current.hmac('request-digest', bytes))).to.equal(true);
+    expect(requestDigest(keys, bytes).value.equals(digest.value)).to.equal(true);
+    expect(requestDigest(new KeyRing({ current: new DataKey(Buffer.alloc(32, 8)) }), bytes).value.equals(digest.value)).to.equal(false);
+    expect(requestDigest(keys, Buffer.from('0200F23A...4111111111111129')).value.equals(digest.value)).to.equal(false);
+  });
+
+  it('compares a stored digest under the key that made it: a held verify-only key, never one not held', () => {
+    const old = new DataKey(Buffer.alloc(32, 9));
+    const bytes = Buffer.from('0200 request');
+    const stored = old.hmac('request-digest', bytes);
+    const rotated = requestDigest(new KeyRing({ current: keys.current, verifyOnly: [old] }), bytes);
+    expect(digestMatches(rotated, stored, old.id)).to.equal(true);
+    expect(digestMatches(rotated, stored, null), 'no key id: compared under the current key').to.equal(false);
+    expect(digestMatches(requestDigest(keys, bytes), stored, old.id), 'the old key is not held').to.equal(false);
+    expect(digestMatches(rotated, old.hmac('request-digest', Buffer.from('other')), old.id)).to.equal(false);
   });
 
   it('leaves sensitive authentication data (35, 45, 52, 55) out of the digest kept for 3 days', () => {
@@ -73,19 +87,14 @@ describe('journal: requestDigest', () => {
     const base = { 2: '6040990000000001', 3: '310000', 7: '1124093015', 11: '000123', 32: '99901', 41: 'ATM00001', 49: '360' };
     const plain = new IsoMessage('0200', base);
     const withSad = new IsoMessage('0200', { ...base, 35: '6040990000000001=29121011234567890', 45: 'B6040990000000001^BUDI^2912101', 52: '0412AC89ABCDEF67', 55: '9F2608C2C9B2D7E1' });
-    const digest = requestDigestOf(plain, packager, key);
+    const digest = requestDigestOf(plain, packager, keys).value;
     // The digest is the HMAC of the request without them: nothing of the track, PIN block or ICC data is in it.
-    expect(requestDigestOf(withSad, packager, key).equals(digest)).to.equal(true);
-    expect(digest.equals(requestDigest(key, packager.pack(plain)))).to.equal(true);
+    expect(requestDigestOf(withSad, packager, keys).value.equals(digest)).to.equal(true);
+    expect(digest.equals(requestDigest(keys, packager.pack(plain)).value)).to.equal(true);
     const repeat = withSad.clone();
     repeat.mti = '0201';
-    expect(requestDigestOf(repeat, packager, key).equals(digest)).to.equal(true);
-    expect(requestDigestOf(new IsoMessage('0200', { ...base, 2: '6040990000000019' }), packager, key).equals(digest)).to.equal(false);
-  });
-
-  it('refuses a key too short to be a secret', () => {
-    expect(() => requestDigest(Buffer.alloc(8), Buffer.from('x')))
-      .to.throw(JournalError).with.property('code', 'JOURNAL_BAD_DIGEST_KEY');
+    expect(requestDigestOf(repeat, packager, keys).value.equals(digest)).to.equal(true);
+    expect(requestDigestOf(new IsoMessage('0200', { ...base, 2: '6040990000000019' }), packager, keys).value.equals(digest)).to.equal(false);
   });
 });
 

@@ -5,7 +5,7 @@ import { DataKeyNotHeldError, assertDataKeysHeld, instrumentHash, registerDataKe
 import {
   DEVELOPMENT_KEY_ID, DataKey, DataKeyError, KEY_PURPOSES, KeyRing, developmentKeyMaterial, developmentKeyRing, isKnownTestKey,
 } from '../../src/security/keys/index.js';
-import { demo, expectThrows, getTestDatabase, scratchDatabase } from '../support/index.js';
+import { TEST_KEYS, demo, expectThrows, getTestDatabase, scratchDatabase } from '../support/index.js';
 
 describe('security: the key model (src/security/keys)', () => {
   const material = randomBytes(32);
@@ -65,9 +65,9 @@ describe('ledger: each hash names its key (migration 008)', function () {
     const db = await getTestDatabase();
     const { rows } = await db.pool.query<{ key_id: string | null; n: number }>(
       'SELECT key_id, count(*)::int AS n FROM instrument_link GROUP BY key_id');
-    expect(rows.map((r) => r.key_id)).to.deep.equal([DEVELOPMENT_KEY_ID]);
-    const registered = await db.pool.query<{ check_value: string }>('SELECT check_value FROM data_key WHERE key_id = $1', [DEVELOPMENT_KEY_ID]);
-    expect(registered.rows[0]?.check_value).to.equal(developmentKeyRing().current.checkValue('instrument'));
+    expect(rows.map((r) => r.key_id)).to.deep.equal([TEST_KEYS.current.id]);
+    const registered = await db.pool.query<{ check_value: string }>('SELECT check_value FROM data_key WHERE key_id = $1', [TEST_KEYS.current.id]);
+    expect(registered.rows[0]?.check_value).to.equal(TEST_KEYS.current.checkValue('instrument'));
   });
 
   it('a switch refuses a database hashed under a key it does not hold, and links of no recorded key', async function () {

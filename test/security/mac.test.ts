@@ -103,7 +103,6 @@ describe('security: MacKey', () => {
     const key = new MacKey(ISO_KEY.toLowerCase(), ISO_KEY_KCV.toLowerCase());
     expect(key.kcv).to.equal(ISO_KEY_KCV);
     expect(key.mac(ascii('Now is the time for all ')).toString('hex').toUpperCase()).to.equal('A1C72E74EA3FA9B6');
-    expect(MacKey.fromSettings({ key: ISO_KEY, kcv: ISO_KEY_KCV }).kcv).to.equal(ISO_KEY_KCV);
   });
 
   it('refuses a key that does not match its KCV, naming both KCVs and never the key', () => {

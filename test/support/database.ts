@@ -8,11 +8,12 @@ import type { Pool } from 'pg';
 import { openDatabase } from '../../src/ledger/database.js';
 import { migrate } from '../../src/ledger/migrate.js';
 import type { DatabaseHandle } from '../../src/ledger/database.js';
-import { developmentKeyRing, type KeyRing } from '../../src/security/keys/index.js';
+import { DATA_KEY_FILE_ENV, DataKey, KeyRing } from '../../src/security/keys/index.js';
 import { ledgerTypes } from '../../src/ledger/pool.js';
 import type { PoolTuning } from '../../src/ledger/pool.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
 import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
+import { keyDirectory, writeKeyFile } from './keys.js';
 
 /**
  * One PostgreSQL for the whole mocha run, shared by every test file that needs a database:
@@ -20,7 +21,9 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  *   seeded with the contract's demo data, removed after the run (see hooks.ts);
  * - with DATABASE_URL set, that server: migrated and demo-seeded (idempotent), never stopped or cleaned.
  *
- * The demo data is hashed under {@link TEST_KEYS}: a switch under test must be configured with it.
+ * The demo data is hashed under {@link TEST_KEYS}, a real (random, not public) data key made for the run, so
+ * a switch may reach the shared database by DATABASE_URL as production would: its key file is named in this
+ * process's JHT_DATA_KEY_FILE, which every `jht-switch` child inherits. A test of key refusal removes it.
  * Set TEST_DB_LOG=debug (or info) to see the ledger's and postgres' logs.
  *
  * The ledger going away mid-test (tests of response 91): `await db.pauseServer()` stops the embedded
@@ -28,7 +31,12 @@ import { ensureLoginUser, type DutyRole } from '../../src/ledger/roles.js';
  * Both reject when DATABASE_URL is set: check `db.embedded` and skip (`this.skip()`) otherwise.
  */
 
-export const TEST_KEYS: KeyRing = developmentKeyRing();
+const TEST_KEY_MATERIAL = randomBytes(32);
+/** The key file of {@link TEST_KEYS}; also in process.env.JHT_DATA_KEY_FILE for the switches tests start. */
+export const TEST_KEY_FILE = writeKeyFile(keyDirectory(), 'data-key', TEST_KEY_MATERIAL);
+process.env[DATA_KEY_FILE_ENV] = TEST_KEY_FILE;
+
+export const TEST_KEYS: KeyRing = new KeyRing({ current: new DataKey(TEST_KEY_MATERIAL) });
 
 /**
  * The unit suite's cluster is thrown away after the run: durability buys nothing there and costs seconds on a

@@ -4,6 +4,7 @@
  * - errors: expectThrows (class and code, sync or async);
  * - peers: TestPeer, a framed connection's far side, and the contract's binary2 framing;
  * - demo identities: demo.approvedCard, demo.account, ... from the demo data files;
+ * - key files: writeKeyFile, keyDirectory, withCredentials (a systemd credentials directory), the test MAC key;
  * - the shared database, a real switch on it, the real executable, message arbitraries.
  */
 export { sleep, waitFor, type WaitOptions } from './wait.js';
@@ -11,7 +12,8 @@ export { expectThrows, type ErrorClass } from './expect-throws.js';
 export { binary2, TestPeer, type ReceivedFrame } from './peer.js';
 export { proxyHeaderFor } from './proxy-header.js';
 export { DEMO_CARD_ANSWERS, DEMO_CARDS, demo, expectedAdditionalAmounts, expectedParticipantData } from './demo.js';
-export { TEST_KEYS, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
+export { TEST_KEY_FILE, TEST_KEYS, connectAsRole, createTestPool, freePort, getTestDatabase, roleDatabaseUrl, scratchDatabase, testClusterIsDurable } from './database.js';
+export { PUBLISHED_TEST_MAC_KCV, PUBLISHED_TEST_MAC_KEY, keyDirectory, withCredentials, writeKeyFile } from './keys.js';
 export { startServe, type ServeProcess } from './serve-process.js';
 export { FaultProxy } from './fault-proxy.js';
 export { haproxyConfig, startHaproxy, type HaproxyBackend, type RunningHaproxy } from './haproxy.js';

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { switchConfigSchema, type SwitchConfigInput } from '../../src/config/schema.js';
+import { switchConfigSchema, type SwitchConfig, type SwitchConfigInput } from '../../src/config/schema.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import { networkRequest } from '../../src/client/atm-messages.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -27,11 +27,21 @@ export interface TestSwitch {
   stop(): Promise<void>;
 }
 
-/** A real switch on 127.0.0.1 (free port) over the shared test database, with the given config on top. */
-export async function startTestSwitch(config: Partial<SwitchConfigInput> = {}): Promise<TestSwitch> {
+/**
+ * A real switch on 127.0.0.1 (free port) over the shared test database, with the given config on top.
+ * `reloadConfig`: what `running.reload()` applies, as a changed configuration file would.
+ */
+export async function startTestSwitch(
+  config: Partial<SwitchConfigInput> = {}, options: { reloadConfig?: () => Partial<SwitchConfigInput> } = {},
+): Promise<TestSwitch> {
   const logs = new LogCapture();
-  const parsed = switchConfigSchema.parse({ ...config, listen: { host: '127.0.0.1', port: 0, ...config.listen } });
-  const running = await startSwitch(parsed, createLogger({ level: 'debug', destination: logs }), { database: await getTestDatabase() });
+  const parse = (input: Partial<SwitchConfigInput>): SwitchConfig => switchConfigSchema.parse({ ...input, listen: { host: '127.0.0.1', port: 0, ...input.listen } });
+  const parsed = parse(config);
+  const { reloadConfig } = options;
+  const running = await startSwitch(parsed, createLogger({ level: 'debug', destination: logs }), {
+    database: await getTestDatabase(),
+    ...(reloadConfig ? { reloadConfig: () => parse(reloadConfig()) } : {}),
+  });
   const clients: IsoClient[] = [];
   return {
     running,

@@ -3,11 +3,13 @@ import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js
 import { IsoClient } from '../../src/client/iso-client.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
 import { MacKey, signMessage, verifyMessage } from '../../src/security/index.js';
-import { demo, getTestDatabase, startTestSwitch, type TestSwitch } from '../support/index.js';
+import {
+  PUBLISHED_TEST_MAC_KCV as KCV, PUBLISHED_TEST_MAC_KEY as KEY, demo, getTestDatabase, keyDirectory, startTestSwitch, writeKeyFile, type TestSwitch,
+} from '../support/index.js';
 
-const KEY = '0123456789ABCDEFFEDCBA9876543210';
-const KCV = '08D7B4';
 const key = new MacKey(KEY, KCV);
+const keys = keyDirectory();
+const KEY_FILE = writeKeyFile(keys, 'mac-bank-mac', KEY);
 
 describe('switch: a partner that uses ANSI X9.19 MACs', function () {
   this.timeout(60_000);
@@ -24,7 +26,7 @@ describe('switch: a partner that uses ANSI X9.19 MACs', function () {
     sw = await startTestSwitch({
       partners: [
         { id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] },
-        { id: 'bank-mac', name: 'MAC Bank', acquirerIds: ['99841'], listener: { host: '127.0.0.1', port: 0 }, mac: { algorithm: 'x9.19', key: KEY, kcv: KCV } },
+        { id: 'bank-mac', name: 'MAC Bank', acquirerIds: ['99841'], listener: { host: '127.0.0.1', port: 0 }, mac: { algorithm: 'x9.19', keyFile: KEY_FILE, kcv: KCV } },
       ],
     });
     client = await IsoClient.connect({ port: sw.running.network.listenerOf('bank-mac')!.port, timeoutMs: 5_000 });
@@ -92,5 +94,63 @@ describe('switch: a partner that uses ANSI X9.19 MACs', function () {
   it('never logs the key', () => {
     expect(sw.logs.text).to.not.include(KEY);
     expect(sw.logs.text).to.not.include(KEY.slice(0, 16));
+  });
+});
+
+describe('switch: a MAC key change keeps the partner connected, with a window for both keys', function () {
+  this.timeout(60_000);
+  const NEW_KEY = '404142434445464748494A4B4C4D4E4F';
+  const NEW_KCV = '8BAF47';
+  const newKey = new MacKey(NEW_KEY, NEW_KCV);
+  const newFile = writeKeyFile(keys, 'mac-bank-mac-new', NEW_KEY);
+  type MacFiles = { keyFile: string; kcv: string; previousKeyFile?: string; previousKcv?: string };
+  const partner = (mac: MacFiles) => ({ id: 'bank-mac', name: 'MAC Bank', acquirerIds: ['99842'], listener: { host: '127.0.0.1', port: 0 }, mac: { algorithm: 'x9.19' as const, ...mac } });
+  let mac: MacFiles = { keyFile: KEY_FILE, kcv: KCV };
+  let sw: TestSwitch;
+  let client: IsoClient;
+
+  const inquiry = (): IsoMessage => balanceInquiry({ stan: client.nextStan(), acquirerId: '99842', terminalId: 'ATMMAC02', pan: demo.approvedCard });
+  const signedWith = (k: MacKey, message: IsoMessage): Promise<IsoMessage> => client.requestRaw(signMessage(message, client.packager, k), message);
+  const signedBy = (k: MacKey, answer: IsoMessage): boolean => verifyMessage(client.packager.pack(answer), answer, client.packager, k) === 'ok';
+
+  before(async () => {
+    const config = () => ({ partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'] }, partner(mac)] });
+    sw = await startTestSwitch(config(), { reloadConfig: config });
+    client = await IsoClient.connect({ port: sw.running.network.listenerOf('bank-mac')!.port, timeoutMs: 5_000 });
+    expect((await signedWith(key, networkRequest(client.nextStan(), '001'))).get(39)).to.equal('00');
+  });
+  after(async () => {
+    await client.close();
+    await sw.stop();
+  });
+
+  it('during the window both keys verify, each answer is signed with the key of its request, and the session stays', async () => {
+    const session = sw.running.status().partners.find((p) => p.id === 'bank-mac')!.sessions[0]!;
+    mac = { keyFile: newFile, kcv: NEW_KCV, previousKeyFile: KEY_FILE, previousKcv: KCV };
+    const result = await sw.running.reload();
+    expect(result.kept).to.include('bank-mac');
+    const underOld = await signedWith(key, inquiry());
+    expect([underOld.get(39), signedBy(key, underOld), signedBy(newKey, underOld)]).to.deep.equal(['00', true, false]);
+    const underNew = await signedWith(newKey, inquiry());
+    expect([underNew.get(39), signedBy(newKey, underNew)]).to.deep.equal(['00', true]);
+    const now = sw.running.status().partners.find((p) => p.id === 'bank-mac')!.sessions;
+    expect(now.map((s) => [s.id, s.signedOn])).to.deep.equal([[session.id, true]]);
+    expect(sw.logs.text).to.include('MAC keys replaced on the live sessions').and.include(NEW_KCV);
+  });
+
+  it('once the window ends, the old key gets 63 (answered under the new key) on the same connection', async () => {
+    mac = { keyFile: newFile, kcv: NEW_KCV };
+    await sw.running.reload();
+    const refused = await signedWith(key, inquiry());
+    expect([refused.get(39), signedBy(newKey, refused)]).to.deep.equal(['63', true]);
+    expect((await signedWith(newKey, inquiry())).get(39)).to.equal('00');
+    for (const secret of [KEY, NEW_KEY]) expect(sw.logs.text).to.not.include(secret.slice(0, 16));
+  });
+
+  it('a reload whose key file does not match its KCV is refused, and the running keys stay', async () => {
+    mac = { keyFile: KEY_FILE, kcv: NEW_KCV };
+    const refused = await sw.running.reload().then(() => undefined, (e: unknown) => e);
+    expect(String(refused)).to.include('partner "bank-mac"').and.include('MAC_KCV_MISMATCH').and.not.include(KEY.slice(0, 16));
+    expect((await signedWith(newKey, inquiry())).get(39)).to.equal('00');
   });
 });

@@ -1,5 +1,6 @@
 import type { IsoMessage, Packager } from '../../iso8583/index.js';
-import { requestDigest } from '../../journal/index.js';
+import { requestDigest, type RequestDigest } from '../../journal/index.js';
+import type { KeyRing } from '../../security/keys/index.js';
 import { LedgerUnavailableError } from '../../ledger/index.js';
 import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import type { Step, Transaction, TransactionKey } from '../transaction.js';
@@ -29,11 +30,11 @@ export const DIGEST_EXCLUDED_FIELDS: readonly number[] = [Field.Track2, 36, 45, 
  * without the fields of {@link DIGEST_EXCLUDED_FIELDS}. The codec is lossless, so equal digests mean
  * byte-identical content in every other field.
  */
-export function requestDigestOf(request: IsoMessage, packager: Packager, key: Buffer): Buffer {
+export function requestDigestOf(request: IsoMessage, packager: Packager, keys: KeyRing): RequestDigest {
   const canonical = request.clone();
   for (const field of DIGEST_EXCLUDED_FIELDS) canonical.delete(field);
   canonical.mti = canonical.mti.slice(0, 3) + '0';
-  return requestDigest(key, packager.pack(canonical));
+  return requestDigest(keys, packager.pack(canonical));
 }
 
 /** The claim shares the ledger's time budget; a database failure behind it is the ledger being unavailable. */
@@ -65,7 +66,7 @@ export const detectDuplicate: Step = async (tx, services) => {
   // wait for a connection that will not come.
   if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
   const keys = services.transactionKeys;
-  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx.request!, tx.packager, services.digestKey), tx.request!.mti, instrumentOf(tx, services));
+  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx.request!, tx.packager, services.keys), tx.request!.mti, instrumentOf(tx, services));
   // A claim that lands after the ATM got its 91 has no answer, and never will from here: a retransmission
   // finds its outcome unknown and processes it anew (see below), rather than being told 91 again.
   const abandonLateClaim = (): void => {
