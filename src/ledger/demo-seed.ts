@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
+import { CONTACT_KEY_ID, contactKeyOf, nikHash } from '../inquiry/contact-key.js';
 import { accountHash, cardHash, lastFour } from './card-hash.js';
 import { markDemo } from './deployment.js';
 import { DEMO_AS_OF, DEMO_PARTICIPANTS, type DemoParticipant } from './demo-data.js';
@@ -22,14 +23,16 @@ export interface SeedResult {
 export async function seedDemoData(pool: Pool, cardKey: Buffer, log?: Logger, options: { asDemo?: boolean } = {}): Promise<SeedResult> {
   for (const participant of DEMO_PARTICIPANTS) assertPostingsMatchBalance(participant);
   const result: SeedResult = { participants: 0, links: 0, postings: 0 };
+  const contactKey = contactKeyOf(cardKey);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     for (const participant of DEMO_PARTICIPANTS) {
       const inserted = await client.query(
-        `INSERT INTO participant (kpj_number, name, membership_status) VALUES ($1, $2, $3)
+        `INSERT INTO participant (kpj_number, name, membership_status, nik_hash, nik_key_id) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kpj_number) DO NOTHING`,
-        [participant.kpj, participant.name, participant.membershipStatus],
+        [participant.kpj, participant.name, participant.membershipStatus,
+          participant.nik === undefined ? null : nikHash(contactKey, participant.nik), participant.nik === undefined ? null : CONTACT_KEY_ID],
       );
       result.participants += inserted.rowCount ?? 0;
       const { rows } = await client.query<{ id: bigint }>(
