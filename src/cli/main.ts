@@ -6,6 +6,7 @@ import { registerCodecCommands } from './codec-commands.js';
 import { registerLoadCommand } from './load-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTokenCommand } from './token-command.js';
 
 function buildProgram(): Command {
   const program = new Command('jht-switch')
@@ -18,6 +19,7 @@ function buildProgram(): Command {
   registerCodecCommands(program);
   registerAdminCommands(program);
   registerLoadCommand(program);
+  registerTokenCommand(program);
   return program;
 }
 

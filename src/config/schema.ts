@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
+import { channelsConfigSchema } from '../channels/rest/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
 import { canonicalAcquirerId } from './acquirer-id.js';
 
@@ -133,6 +134,8 @@ export const switchConfigSchema = z.object({
   admin: adminConfigSchema,
   /** /metrics, /healthz and /readyz over HTTP. */
   metrics: metricsConfigSchema,
+  /** Channels besides the ATM: `channels.rest`, the REST API (src/channels/rest/config.ts). */
+  channels: channelsConfigSchema,
   partners: z.array(partnerSchema).min(1).default(() => [partnerSchema.parse(DEMO_PARTNER)]),
 }).strict();
 

@@ -19,3 +19,8 @@ export function contactKeyOf(cardKey: Buffer): Buffer {
 export function nikHash(contactKey: Buffer, nik: string): Buffer {
   return createHmac('sha256', contactKey).update(nik, 'latin1').digest();
 }
+
+/** The key of channel request digests (same idempotency key, other request): purpose 'request-digest'. */
+export function inquiryDigestKeyOf(cardKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', cardKey, Buffer.alloc(0), 'jht-switch/inquiry-request-digest/v1', 32));
+}

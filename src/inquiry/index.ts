@@ -1,7 +1,7 @@
 /** The channel-neutral inquiry core: channels (src/channels/*) import from here. */
 export { ACCESS_RULE, STAFF_REASON_CODES, checkAfterRead, checkBeforeRead } from './access-policy.js';
 export type { AccessRule, Credential, ParticipantRecord, Verdict } from './access-policy.js';
-export { CONTACT_KEY_ID, contactKeyOf, nikHash } from './contact-key.js';
+export { CONTACT_KEY_ID, contactKeyOf, inquiryDigestKeyOf, nikHash } from './contact-key.js';
 export { IdempotencyStore } from './idempotency-store.js';
 export type { KeyClaim } from './idempotency-store.js';
 export { CHANNELS, describeRequester, maskKpj } from './inquiry.js';

@@ -51,8 +51,13 @@ const GRACE_MS = 10_000;
 const KEY_RETENTION_MS = 3 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
+/** The configured card key, or the public development key. */
+export function configuredCardKey(config: SwitchConfig): Buffer {
+  return config.cardKey ? Buffer.from(config.cardKey, 'hex') : DEV_CARD_KEY;
+}
+
 function cardKeyOf(config: SwitchConfig, log: Logger): Buffer {
-  const key = config.cardKey ? Buffer.from(config.cardKey, 'hex') : DEV_CARD_KEY;
+  const key = configuredCardKey(config);
   if (isDevCardKey(key)) {
     log.warn('using the DEVELOPMENT card key: card and account hashes are not secret. Set JHT_CARD_KEY (hex) in production');
   }

@@ -31,6 +31,14 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
  * an expired certificate during the handshake; the CN check is done by the caller with `subjectAllowed`.
  */
 export function createTlsTerminator(options: ServerTlsOptions): tls.Server {
+  return tls.createServer(serverTlsOptions(options));
+}
+
+/**
+ * The checked node TLS options of a mutual-TLS listener, for a server that terminates TLS itself (the REST
+ * channel's https server): the same rules as {@link createTlsTerminator}.
+ */
+export function serverTlsOptions(options: ServerTlsOptions): tls.TlsOptions {
   // Loosening these must be a code change, not a config typo: a partner listener without client auth
   // would answer balance inquiries to anyone who can reach the port.
   const loose = options as { requestCert?: unknown; rejectUnauthorized?: unknown };
@@ -41,7 +49,7 @@ export function createTlsTerminator(options: ServerTlsOptions): tls.Server {
   if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
     throw new TransportConfigError('TRANSPORT_BAD_OPTION', `TLS minVersion must be TLSv1.2 or TLSv1.3, not ${String(minVersion)}`);
   }
-  return tls.createServer({
+  return {
     key: options.key,
     cert: options.cert,
     ca: Array.isArray(options.ca) ? [...(options.ca as readonly Pem[])] : (options.ca as Pem),
@@ -50,7 +58,7 @@ export function createTlsTerminator(options: ServerTlsOptions): tls.Server {
     minVersion,
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     allowHalfOpen: true,
-  });
+  };
 }
 
 /** Whether a verified peer's certificate CN is one this listener expects. */
