@@ -3,7 +3,7 @@ import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import type { AccessRule, Channel, Credential, Inquiry, InquiryCore, InquiryOutcome, RateLimiter, Requester } from '../../inquiry/index.js';
 import { ACCESS_RULE } from '../../inquiry/index.js';
@@ -55,7 +55,7 @@ export async function buildRestApp(options: RestAppOptions): Promise<FastifyInst
     // Requests are logged by the core, one line per inquiry without KPJ, NIK or token; fastify's own
     // request lines are off, and its logger is ours (errors only).
     loggerInstance: options.log.child({ channel: 'rest' }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 4_096,
     ...(options.https ? { https: options.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
