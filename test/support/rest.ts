@@ -159,3 +159,28 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     },
   };
 }
+
+/**
+ * Mocha hooks for the enclosing describe: a test issuer, and the REST channel trusting it (with `config` on
+ * top), started before its tests and stopped after them.
+ */
+export function useTestRest(config: Partial<SwitchConfigInput> = {}): { readonly issuer: TestIssuer; readonly api: TestRest } {
+  let issuer: TestIssuer | undefined;
+  let api: TestRest | undefined;
+  before(async () => {
+    issuer = await startTestIssuer();
+    api = await startTestRest(issuer, config);
+  });
+  after(async () => {
+    await api?.stop();
+    await issuer?.close();
+  });
+  return {
+    get issuer() {
+      return issuer!;
+    },
+    get api() {
+      return api!;
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
-import { demo, getTestDatabase, startTestIssuer, startTestRest, type TestIssuer, type TestRest } from '../../support/index.js';
+import { demo, getTestDatabase, useTestRest } from '../../support/index.js';
 
 const NOT_FOUND = 'urn:jht-switch:problem:not-found';
 const LIMITS = { clientRequestsPerSecond: 10_000, clientBurst: 10_000, participantRequestsPerMinute: 100_000, participantBurst: 10_000 };
@@ -10,21 +10,11 @@ const REASON = { code: 'PARTICIPANT-REQUEST', ticketId: 'TCK-2026-0001' };
 
 describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function () {
   this.timeout(60_000);
-  let issuer: TestIssuer;
-  let api: TestRest;
-
-  before(async () => {
-    issuer = await startTestIssuer();
-    api = await startTestRest(issuer, { channels: { rest: { limits: LIMITS } } } as never);
-  });
-  after(async () => {
-    await api?.stop();
-    await issuer?.close();
-  });
+  const rest = useTestRest({ channels: { rest: { limits: LIMITS } } } as never);
 
   it('answers the participant their own balance: a decimal string from BigInt sen, the as-of date, a reference; X-Request-ID echoed', async () => {
-    const token = await issuer.token(self());
-    const answer = await api.inquire({ kpj: demo.approved.kpj }, { token, headers: { 'x-request-id': 'req-123' } });
+    const token = await rest.issuer.token(self());
+    const answer = await rest.api.inquire({ kpj: demo.approved.kpj }, { token, headers: { 'x-request-id': 'req-123' } });
     expect(answer.status).to.equal(200);
     expect(answer.headers.get('x-request-id')).to.equal('req-123');
     expect(answer.headers.get('cache-control')).to.equal('no-store');
@@ -32,12 +22,12 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
       kpj: demo.approved.kpj, name: demo.approved.name, balance: { amount: '15250000.00', currency: 'IDR' }, asOf: '2026-10-31',
     });
     expect(answer.body.reference).to.match(/^[0-9a-f-]{36}$/);
-    expect(issuer.fetches, 'the JWKS was fetched over HTTP').to.be.at.least(1);
+    expect(rest.issuer.fetches, 'the JWKS was fetched over HTTP').to.be.at.least(1);
   });
 
   it('journals it durably before answering: channel, client and masked subject, participant id, masked KPJ, outcome, latency', async () => {
-    const token = await issuer.token(staff());
-    const answer = await api.inquire({ kpj: demo.second.kpj, reason: REASON }, { token });
+    const token = await rest.issuer.token(staff());
+    const answer = await rest.api.inquire({ kpj: demo.second.kpj, reason: REASON }, { token });
     expect(answer.status).to.equal(200);
     const { rows: [row] } = await (await getTestDatabase()).pool.query(
       'SELECT channel, requester, participant_id, masked_kpj, outcome, reason_code, ticket_id, latency_us, kind FROM journal WHERE reference = $1',
@@ -48,7 +38,7 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
       outcome: 'answered', reason_code: 'PARTICIPANT-REQUEST', ticket_id: 'TCK-2026-0001', kind: 'request',
     });
     expect(row!.latency_us).to.be.a('number').and.to.be.greaterThan(0);
-    const own = await api.inquire({ kpj: demo.approved.kpj }, { token: await issuer.token(self()) });
+    const own = await rest.api.inquire({ kpj: demo.approved.kpj }, { token: await rest.issuer.token(self()) });
     const { rows: [mine] } = await (await getTestDatabase()).pool.query('SELECT requester FROM journal WHERE reference = $1', [own.body.reference]);
     expect(mine!.requester, 'the subject of a self token is a KPJ: masked').to.equal('app-1/subject:*******0001');
   });
@@ -56,21 +46,21 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
   describe('401 unauthorized (problem+json, WWW-Authenticate)', () => {
     const cases: Array<[string, () => Promise<string | undefined>]> = [
       ['no token', async () => undefined],
-      ['a token signed by a key the issuer does not publish', () => issuer.token(self(), { foreignKey: true })],
-      ['an expired token', () => issuer.token(self(), { shiftSeconds: -3_600, lifetimeSeconds: 600 })],
-      ['another audience', () => issuer.token({ ...self(), aud: 'someone-else' })],
-      ['another issuer', () => issuer.token({ ...self(), iss: 'https://evil.example/' })],
-      ['typ JWT instead of at+jwt', () => issuer.token(self(), { typ: 'JWT' })],
-      ['a lifetime past the maximum', () => issuer.token(self(), { lifetimeSeconds: 7_200 })],
-      ['a client this API does not know', () => issuer.token({ ...self(), client_id: 'stranger' })],
+      ['a token signed by a key the issuer does not publish', () => rest.issuer.token(self(), { foreignKey: true })],
+      ['an expired token', () => rest.issuer.token(self(), { shiftSeconds: -3_600, lifetimeSeconds: 600 })],
+      ['another audience', () => rest.issuer.token({ ...self(), aud: 'someone-else' })],
+      ['another issuer', () => rest.issuer.token({ ...self(), iss: 'https://evil.example/' })],
+      ['typ JWT instead of at+jwt', () => rest.issuer.token(self(), { typ: 'JWT' })],
+      ['a lifetime past the maximum', () => rest.issuer.token(self(), { lifetimeSeconds: 7_200 })],
+      ['a client this API does not know', () => rest.issuer.token({ ...self(), client_id: 'stranger' })],
       ['HS256 (a shared secret is never accepted)', () => new SignJWT({ client_id: 'app-1', scope: 'jht:balance:self' })
-        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer(issuer.issuer).setAudience('jht-switch').setSubject(demo.approved.kpj)
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer(rest.issuer.issuer).setAudience('jht-switch').setSubject(demo.approved.kpj)
         .setIssuedAt().setExpirationTime('5m').setJti('x').sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!'))],
-      ['alg none', async () => `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...self(), iss: issuer.issuer, aud: 'jht-switch', exp: 9e9, iat: 1, jti: 'x' })).toString('base64url')}.`],
+      ['alg none', async () => `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${Buffer.from(JSON.stringify({ ...self(), iss: rest.issuer.issuer, aud: 'jht-switch', exp: 9e9, iat: 1, jti: 'x' })).toString('base64url')}.`],
     ];
     for (const [what, make] of cases) {
       it(what, async () => {
-        const answer = await api.inquire({ kpj: demo.approved.kpj }, { token: await make() });
+        const answer = await rest.api.inquire({ kpj: demo.approved.kpj }, { token: await make() });
         expect(answer.status).to.equal(401);
         expect(answer.headers.get('content-type')).to.match(/^application\/problem\+json/);
         expect(answer.headers.get('www-authenticate')).to.equal('Bearer error="invalid_token"');
@@ -80,14 +70,14 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
 
     it('accepts RS256 and EdDSA tokens as well as ES256', async () => {
       for (const alg of ['RS256', 'EdDSA'] as const) {
-        expect((await api.inquire({ kpj: demo.approved.kpj }, { token: await issuer.token(self(), { alg }) })).status, alg).to.equal(200);
+        expect((await rest.api.inquire({ kpj: demo.approved.kpj }, { token: await rest.issuer.token(self(), { alg }) })).status, alg).to.equal(200);
       }
     });
   });
 
   it('403 insufficient-scope: a self token from the counter\'s client, a staff token from the app\'s client', async () => {
-    for (const token of [await issuer.token({ ...self(), client_id: 'counter-1' }), await issuer.token({ ...staff(), client_id: 'app-1' })]) {
-      const answer = await api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token });
+    for (const token of [await rest.issuer.token({ ...self(), client_id: 'counter-1' }), await rest.issuer.token({ ...staff(), client_id: 'app-1' })]) {
+      const answer = await rest.api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token });
       expect(answer.status).to.equal(403);
       expect(answer.body).to.include({ type: 'urn:jht-switch:problem:insufficient-scope' });
       expect(answer.headers.get('www-authenticate')).to.equal('Bearer error="insufficient_scope"');
@@ -95,8 +85,8 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
   });
 
   it('404 is one neutral answer for "not yours" and "no such participant"', async () => {
-    const notYours = await api.inquire({ kpj: demo.second.kpj }, { token: await issuer.token(self()) });
-    const noSuch = await api.inquire({ kpj: '19999999999', reason: REASON }, { token: await issuer.token(staff('callcentre-1')) });
+    const notYours = await rest.api.inquire({ kpj: demo.second.kpj }, { token: await rest.issuer.token(self()) });
+    const noSuch = await rest.api.inquire({ kpj: '19999999999', reason: REASON }, { token: await rest.issuer.token(staff('callcentre-1')) });
     for (const answer of [notYours, noSuch]) {
       expect(answer.status).to.equal(404);
       const { reference: _, ...rest } = answer.body;
@@ -105,21 +95,21 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
   });
 
   it('403 membership-blocked, only once the requester may see the participant', async () => {
-    const staffAnswer = await api.inquire({ kpj: demo.blocked.kpj, reason: REASON }, { token: await issuer.token(staff()) });
+    const staffAnswer = await rest.api.inquire({ kpj: demo.blocked.kpj, reason: REASON }, { token: await rest.issuer.token(staff()) });
     expect(staffAnswer.status).to.equal(403);
     expect(staffAnswer.body).to.include({ type: 'urn:jht-switch:problem:membership-blocked' });
-    const someoneElse = await api.inquire({ kpj: demo.blocked.kpj }, { token: await issuer.token(self()) });
+    const someoneElse = await rest.api.inquire({ kpj: demo.blocked.kpj }, { token: await rest.issuer.token(self()) });
     expect(someoneElse.status, 'another participant\'s token learns nothing of the block').to.equal(404);
   });
 
   it('422 validation-error: a malformed KPJ, an unknown property, staff without a reason, a NIK outside the kiosk channel', async () => {
-    const token = await issuer.token(self());
-    const staffToken = await issuer.token(staff());
+    const token = await rest.issuer.token(self());
+    const staffToken = await rest.issuer.token(staff());
     const bad = [
-      await api.inquire({ kpj: '1200000000x' }, { token }),
-      await api.inquire({ kpj: demo.approved.kpj, channel: 'counter' }, { token }),
-      await api.inquire({ kpj: demo.approved.kpj }, { token: staffToken }),
-      await api.inquire({ kpj: demo.approved.kpj, nik: demo.approved.nik }, { token }),
+      await rest.api.inquire({ kpj: '1200000000x' }, { token }),
+      await rest.api.inquire({ kpj: demo.approved.kpj, channel: 'counter' }, { token }),
+      await rest.api.inquire({ kpj: demo.approved.kpj }, { token: staffToken }),
+      await rest.api.inquire({ kpj: demo.approved.kpj, nik: demo.approved.nik }, { token }),
     ];
     for (const answer of bad) {
       expect(answer.status).to.equal(422);
@@ -129,11 +119,11 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
   });
 
   it('other errors are problem documents too: an unknown route, a body that is not JSON', async () => {
-    const route = await fetch(`${api.url}/v1/nothing`);
+    const route = await fetch(`${rest.api.url}/v1/nothing`);
     expect(route.status).to.equal(404);
     expect(await route.json()).to.include({ type: 'urn:jht-switch:problem:no-such-route' });
-    const token = await issuer.token(self());
-    const text = await fetch(`${api.url}/v1/balance-inquiries`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' }, body: '<kpj/>' });
+    const token = await rest.issuer.token(self());
+    const text = await fetch(`${rest.api.url}/v1/balance-inquiries`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' }, body: '<kpj/>' });
     expect(text.status).to.equal(415);
     expect(await text.json()).to.include({ type: 'urn:jht-switch:problem:unsupported-media-type' });
   });

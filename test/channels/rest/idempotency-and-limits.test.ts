@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { demo, getTestDatabase, startTestIssuer, startTestRest, waitFor, type TestIssuer, type TestRest } from '../../support/index.js';
+import { demo, getTestDatabase, startTestIssuer, startTestRest, useTestRest, waitFor, type TestIssuer, type TestRest } from '../../support/index.js';
 
 const LIMITS = { clientRequestsPerSecond: 10_000, clientBurst: 10_000, participantRequestsPerMinute: 100_000, participantBurst: 10_000 };
 const REASON = { code: 'CLAIM-PROCESSING', ticketId: 'TCK-9' };
@@ -8,23 +8,13 @@ const staffClaims = { client_id: 'counter-1', sub: 'staff-0007', scope: 'jht:bal
 
 describe('channels/rest: Idempotency-Key', function () {
   this.timeout(60_000);
-  let issuer: TestIssuer;
-  let api: TestRest;
-
-  before(async () => {
-    issuer = await startTestIssuer();
-    api = await startTestRest(issuer, { ledger: { timeoutMs: 3_000 }, channels: { rest: { limits: LIMITS } } } as never);
-  });
-  after(async () => {
-    await api?.stop();
-    await issuer?.close();
-  });
+  const rest = useTestRest({ ledger: { timeoutMs: 3_000 }, channels: { rest: { limits: LIMITS } } } as never);
 
   it('a repeat gets the same answer with the same reference, journaled as a retransmission', async () => {
-    const token = await issuer.token(staffClaims);
+    const token = await rest.issuer.token(staffClaims);
     const key = randomUUID();
-    const first = await api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
-    const again = await api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token: await issuer.token(staffClaims), headers: { 'idempotency-key': key } });
+    const first = await rest.api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
+    const again = await rest.api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token: await rest.issuer.token(staffClaims), headers: { 'idempotency-key': key } });
     expect(first.status).to.equal(200);
     expect(again.status).to.equal(200);
     expect(again.body).to.deep.equal(first.body);
@@ -33,23 +23,23 @@ describe('channels/rest: Idempotency-Key', function () {
   });
 
   it('a decided refusal is kept too: a repeat of a 404 is the same 404', async () => {
-    const token = await issuer.token(staffClaims);
+    const token = await rest.issuer.token(staffClaims);
     const key = randomUUID();
-    const first = await api.inquire({ kpj: '19999999998', reason: REASON }, { token, headers: { 'idempotency-key': key } });
-    const again = await api.inquire({ kpj: '19999999998', reason: REASON }, { token, headers: { 'idempotency-key': key } });
+    const first = await rest.api.inquire({ kpj: '19999999998', reason: REASON }, { token, headers: { 'idempotency-key': key } });
+    const again = await rest.api.inquire({ kpj: '19999999998', reason: REASON }, { token, headers: { 'idempotency-key': key } });
     expect([first.status, again.status]).to.deep.equal([404, 404]);
     expect(again.body.reference).to.equal(first.body.reference);
   });
 
   it('the same key with another body is 422 idempotency-key-reused; another client\'s same key is its own', async () => {
     const key = randomUUID();
-    const token = await issuer.token(staffClaims);
-    expect((await api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } })).status).to.equal(200);
-    const other = await api.inquire({ kpj: demo.second.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
+    const token = await rest.issuer.token(staffClaims);
+    expect((await rest.api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } })).status).to.equal(200);
+    const other = await rest.api.inquire({ kpj: demo.second.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
     expect(other.status).to.equal(422);
     expect(other.body).to.include({ type: 'urn:jht-switch:problem:idempotency-key-reused' });
-    const otherClient = await api.inquire({ kpj: demo.second.kpj, reason: REASON }, {
-      token: await issuer.token({ ...staffClaims, client_id: 'callcentre-1' }), headers: { 'idempotency-key': key },
+    const otherClient = await rest.api.inquire({ kpj: demo.second.kpj, reason: REASON }, {
+      token: await rest.issuer.token({ ...staffClaims, client_id: 'callcentre-1' }), headers: { 'idempotency-key': key },
     });
     expect(otherClient.status).to.equal(200);
   });
@@ -57,16 +47,16 @@ describe('channels/rest: Idempotency-Key', function () {
   it('a repeat while the first is still being processed is 409; the first then answers 200', async () => {
     const owner = await (await getTestDatabase()).pool.connect();
     const key = randomUUID();
-    const token = await issuer.token(staffClaims);
+    const token = await rest.issuer.token(staffClaims);
     let first: Promise<Awaited<ReturnType<TestRest['inquire']>>> | undefined;
     try {
       // The ledger read waits behind this lock, so the first request stays in flight.
       await owner.query('BEGIN');
       await owner.query('LOCK TABLE jht_balance IN ACCESS EXCLUSIVE MODE');
-      first = api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
+      first = rest.api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
       await waitFor(async () => ((await owner.query("SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'jht_balance'::regclass AND NOT granted")).rows[0] as { n: number }).n > 0,
         { what: 'the first request waiting for the ledger', timeoutMs: 5_000 });
-      const second = await api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
+      const second = await rest.api.inquire({ kpj: demo.approved.kpj, reason: REASON }, { token, headers: { 'idempotency-key': key } });
       expect(second.status).to.equal(409);
       expect(second.body).to.include({ type: 'urn:jht-switch:problem:idempotency-in-flight' });
     } finally {

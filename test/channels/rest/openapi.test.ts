@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import createClient from 'openapi-fetch';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { balanceAnswer, balanceInquiryBody, problemDocument } from '../../../src/channels/rest/schemas.js';
-import { demo, startTestIssuer, startTestRest, type TestIssuer, type TestRest } from '../../support/index.js';
+import { demo, useTestRest } from '../../support/index.js';
 import type { paths } from './generated/openapi.js';
 
 const SNAPSHOT = fileURLToPath(new URL('../../../specs/openapi.json', import.meta.url));
@@ -19,20 +19,10 @@ async function generatedTypes(): Promise<string> {
 
 describe('channels/rest: the OpenAPI 3.1 document', function () {
   this.timeout(60_000);
-  let issuer: TestIssuer;
-  let api: TestRest;
-
-  before(async () => {
-    issuer = await startTestIssuer();
-    api = await startTestRest(issuer);
-  });
-  after(async () => {
-    await api?.stop();
-    await issuer?.close();
-  });
+  const rest = useTestRest();
 
   it('is served at /openapi.json, generated from the route schemas, and equal to specs/openapi.json', async () => {
-    const served = await (await fetch(`${api.url}/openapi.json`)).json() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const served = await (await fetch(`${rest.api.url}/openapi.json`)).json() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     expect(served.openapi).to.equal('3.1.0');
     expect(served.paths).to.have.property('/v1/balance-inquiries');
     expect(served.components.schemas.BalanceInquiryRequest).to.deep.include({ required: [...balanceInquiryBody.required] });
@@ -43,7 +33,7 @@ describe('channels/rest: the OpenAPI 3.1 document', function () {
   });
 
   it('has a docs page', async () => {
-    const page = await fetch(`${api.url}/docs/`);
+    const page = await fetch(`${rest.api.url}/docs/`);
     expect(page.status).to.equal(200);
     expect(await page.text()).to.include('swagger');
   });
@@ -55,8 +45,8 @@ describe('channels/rest: the OpenAPI 3.1 document', function () {
   });
 
   it('a client generated from it (openapi-typescript + openapi-fetch) calls the live server', async () => {
-    const client = createClient<paths>({ baseUrl: api.url });
-    const token = await issuer.token({ client_id: 'app-1', sub: demo.approved.kpj, scope: 'jht:balance:self' });
+    const client = createClient<paths>({ baseUrl: rest.api.url });
+    const token = await rest.issuer.token({ client_id: 'app-1', sub: demo.approved.kpj, scope: 'jht:balance:self' });
     const { data, error, response } = await client.POST('/v1/balance-inquiries', {
       body: { kpj: demo.approved.kpj },
       headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'openapi-client-1' },
