@@ -59,6 +59,7 @@ export async function buildRestApp(options: RestAppOptions): Promise<FastifyInst
     bodyLimit: 4_096,
     ...(options.https ? { https: options.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // With `https` fastify's types name an https server; the app is used the same way either way.
   }) as unknown as FastifyInstance;
 
   app.addSchema(balanceInquiryBody);

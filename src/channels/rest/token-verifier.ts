@@ -29,6 +29,7 @@ export type TokenCheck =
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
   private readonly cache = new Map<string, VerifiedToken>();
+  private readonly now: () => number;
 
   /** `jwks`: the key set itself, for the demo's issuer behind mutual TLS (which could not fetch its own). */
   constructor(private readonly config: RestIssuerConfig, private readonly cacheSize: number, options: { now?: () => number; jwks?: JSONWebKeySet } = {}) {
@@ -41,8 +42,6 @@ export class TokenVerifier {
       this.keys = createRemoteJWKSet(new URL(config.jwksUrl!), { timeoutDuration: 2_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
     }
   }
-
-  private readonly now: () => number;
 
   async verify(token: string): Promise<TokenCheck> {
     const cached = this.cache.get(token);
