@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import type { Pool } from 'pg';
+import { Registry } from 'prom-client';
 import { startRestChannel, type RunningRest } from '../../src/channels/rest/rest-channel.js';
 import { switchConfigSchema, type SwitchConfigInput } from '../../src/config/schema.js';
 import { LedgerReader, SWITCH_ROLE } from '../../src/ledger/index.js';
@@ -96,6 +97,8 @@ export interface TestRest {
   readonly logs: LogCapture;
   readonly ledger: LedgerReader;
   readonly pool: Pool;
+  /** The metrics registry the channel counts on. */
+  readonly registry: Registry;
   /** POSTs an inquiry; `token` undefined sends none. */
   inquire(body: unknown, options?: { token?: string | undefined; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -136,8 +139,9 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     cardKey: TEST_CARD_KEY, log, timeoutMs: parsed.ledger.timeoutMs, resetTimeoutMs: parsed.ledger.breakerResetMs,
     errorThresholdPercentage: parsed.ledger.breakerErrorPercentage, volumeThreshold: parsed.ledger.breakerVolumeThreshold,
   });
+  const registry = new Registry();
   const running = await startRestChannel(parsed, {
-    pool, guard: (work) => ledger.guard(work), cardKey: TEST_CARD_KEY, deployment: 'real', instanceId: `rest-test-${process.pid}`, log,
+    pool, guard: (work) => ledger.guard(work), cardKey: TEST_CARD_KEY, deployment: 'real', instanceId: `rest-test-${process.pid}`, log, registry,
   });
   if (!running) throw new Error('the REST channel did not start');
   return {
@@ -146,6 +150,7 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     logs,
     ledger,
     pool,
+    registry,
     async inquire(body, options = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
       if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;

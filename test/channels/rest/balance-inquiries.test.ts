@@ -43,6 +43,14 @@ describe('channels/rest: POST /v1/balance-inquiries over real HTTP', function ()
     expect(mine!.requester, 'the subject of a self token is a KPJ: masked').to.equal('app-1/subject:*******0001');
   });
 
+  it('counts inquiries by channel and outcome on the metrics registry', async () => {
+    await rest.api.inquire({ kpj: demo.second.kpj }, { token: await rest.issuer.token(self()) });
+    const text = await rest.api.registry.metrics();
+    expect(text).to.match(/^jht_inquiries_total\{channel="app",outcome="answered"\} [1-9]/m);
+    expect(text).to.match(/^jht_inquiries_total\{channel="app",outcome="not-found"\} [1-9]/m);
+    expect(text).to.match(/^jht_inquiry_latency_seconds_count\{channel="counter"\} [1-9]/m);
+  });
+
   describe('401 unauthorized (problem+json, WWW-Authenticate)', () => {
     const cases: Array<[string, () => Promise<string | undefined>]> = [
       ['no token', async () => undefined],
