@@ -125,6 +125,8 @@ export interface SwitchProcessOptions {
   readonly nodeArgs?: readonly string[];
   /** The checkout to run the switch from (another revision, see compare.ts); default this one. */
   readonly root?: string;
+  /** More configuration on top (e.g. `channels` for the REST benchmark). */
+  readonly extraConfig?: Record<string, unknown>;
 }
 
 /**
@@ -147,6 +149,7 @@ export async function startSwitchProcess(options: SwitchProcessOptions): Promise
     // Operations stay on, as deployed, but on a socket and a port of this run's own.
     admin: { socketPath: path.join(options.workDir, 'admin.sock') },
     metrics: { port: await freePort() },
+    ...options.extraConfig,
   };
   const configFile = path.join(options.workDir, 'switch.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));

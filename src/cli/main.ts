@@ -8,6 +8,7 @@ import { registerLoadCommand } from './load-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTokenCommand } from './token-command.js';
 
 function buildProgram(): Command {
   const program = new Command('jht-switch')
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   registerCodecCommands(program);
   registerAdminCommands(program);
   registerLoadCommand(program);
+  registerTokenCommand(program);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { assertAdminSocketFree } from '../admin/admin-server.js';
 import { startOperations, type Operations } from '../admin/operations.js';
 import { createSwitchMetrics } from '../observability/metrics.js';
+import { startRestChannel, type RunningRest } from '../channels/rest/rest-channel.js';
 import { startSwitch, type RunningSwitch } from '../switch/jht-switch.js';
 import { parsePort } from './options.js';
 import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
@@ -17,8 +18,11 @@ const DEADLINE_SLACK_MS = 2_000;
 const LINGER_MS = 1_000;
 
 /** Stops everything and writes the last log line, counting what never reached the database. */
-async function finish(running: RunningSwitch, operations: Operations, log: Logger): Promise<number> {
+async function finish(running: RunningSwitch, rest: RunningRest | undefined, operations: Operations, log: Logger): Promise<number> {
+  // The REST listener first: its in-flight inquiries still need the ledger and the journal.
+  const restFailed = await rest?.close().then(() => false, (error: unknown) => (log.error({ err: error }, 'shutdown: closing the REST listener failed'), true));
   const report = await running.stop();
+  if (restFailed) report.failed.push('rest');
   try {
     await operations.close();
   } catch (error) {
@@ -71,9 +75,17 @@ export function registerServeCommand(program: Command): void {
       const running = await startSwitch(config, log, {
         observer: metrics, reloadConfig: () => loadConfig(sources), checkDatabase: (database) => checkRootFor(database, root, 'serve', log),
       });
+      const rest = await startRestChannel(config, {
+        pool: running.database.pool, guard: (work) => running.ledger.guard(work), keys: running.database.keys,
+        deployment: running.database.deployment, instanceId: running.instanceId, log, registry: metrics.registry,
+      }).catch(async (error: unknown) => {
+        await running.stop();
+        throw error;
+      });
       const operations = await startOperations({
         running, metrics, log, admin: config.admin, http: config.metrics, ledgerTimeoutMs: config.ledger.timeoutMs,
       }).catch(async (error: unknown) => {
+        await rest?.close();
         await running.stop();
         throw error;
       });
@@ -85,6 +97,8 @@ export function registerServeCommand(program: Command): void {
           `  npx jht-switch atm --port ${port} --pan 6040990000000001       # BUDI SANTOSO, approved\n` +
           `  npx jht-switch atm --port ${port} --account 1234567890         # the same participant by account\n` +
           `  npx jht-switch atm --port ${port} --pan 6040990000000092       # not linked: 14\n` +
+          (rest ? `REST API: ${rest.url}/v1/balance-inquiries (docs ${rest.url}/docs)` +
+            (rest.devIssuer ? `; a demo token: npx jht-switch token --scope jht:balance:self --subject 12000000001\n` : '\n') : '') +
           (operations.http ? `Operations: http://${operations.http.host}:${operations.http.port}/metrics, /healthz, /readyz\n` : '') +
           `  npx jht-switch status | drain | reload   (admin socket ${operations.admin.socketPath})\n` +
           `Stop with Ctrl-C (in-flight requests are answered and journaled first).\n\n`,
@@ -106,7 +120,7 @@ export function registerServeCommand(program: Command): void {
             log.fatal({ deadlineMs: config.shutdown.deadlineMs }, 'shutdown deadline passed: exiting');
             process.exit(EXIT_UNCLEAN);
           }, config.shutdown.deadlineMs + DEADLINE_SLACK_MS).unref();
-          void finish(running, operations, log).then((code) => {
+          void finish(running, rest, operations, log).then((code) => {
             process.exitCode = code;
             // A handle left open (a socket a peer keeps) must not keep a stopped switch alive.
             setTimeout(() => process.exit(), LINGER_MS).unref();

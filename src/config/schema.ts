@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminConfigSchema } from '../admin/config.js';
 import { MIN_RETENTION_MONTHS } from '../journal/partitions.js';
+import { channelsConfigSchema } from '../channels/rest/config.js';
 import { metricsConfigSchema } from '../observability/config.js';
 import { keysConfigSchema } from '../security/keys/config.js';
 import { canonicalAcquirerId } from './acquirer-id.js';
@@ -188,6 +189,8 @@ export const switchConfigSchema = z.object({
   admin: adminConfigSchema,
   /** /metrics, /healthz and /readyz over HTTP. */
   metrics: metricsConfigSchema,
+  /** Channels besides the ATM: `channels.rest`, the REST API (src/channels/rest/config.ts). */
+  channels: channelsConfigSchema,
   partners: z.array(partnerSchema).min(1).default(() => [partnerSchema.parse(DEMO_PARTNER)]),
 }).strict();
 

@@ -26,6 +26,8 @@ export interface DemoParticipant {
   kpj: string;
   name: string;
   membershipStatus: MembershipStatus;
+  /** National identity number (16 digits): what a kiosk asks for besides the KPJ. Stored only as an HMAC. */
+  nik: string | undefined;
   msisdn: string | undefined;
   email: string | undefined;
   cards: readonly string[];
@@ -65,6 +67,7 @@ function loadDemoParticipants(): DemoParticipant[] {
       kpj,
       name: field(row, 'name', 'participants.csv'),
       membershipStatus: field(row, 'status', 'participants.csv') as MembershipStatus,
+      nik: row.nik || undefined,
       msisdn: row.msisdn || undefined,
       email: row.email || undefined,
       cards: mine.filter((link) => link.kind === 'CARD').map((link) => field(link, 'number', 'links.csv')),

@@ -31,9 +31,10 @@ export async function seedDemoData(pool: Pool, key: DataKey, log?: Logger, optio
     await registerDataKey(client, key);
     for (const participant of DEMO_PARTICIPANTS) {
       const inserted = await client.query(
-        `INSERT INTO participant (kpj_number, name, membership_status) VALUES ($1, $2, $3)
+        `INSERT INTO participant (kpj_number, name, membership_status, nik_hash, nik_key_id) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (kpj_number) DO NOTHING`,
-        [participant.kpj, participant.name, participant.membershipStatus],
+        [participant.kpj, participant.name, participant.membershipStatus,
+          participant.nik === undefined ? null : key.hmac('contact', participant.nik), participant.nik === undefined ? null : key.id],
       );
       result.participants += inserted.rowCount ?? 0;
       const { rows } = await client.query<{ id: bigint }>(

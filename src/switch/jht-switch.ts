@@ -69,7 +69,7 @@ async function warmPool(database: DatabaseHandle, size: number, log: Logger): Pr
 
 /** Settings a reload cannot change on a running switch (they shape the database and the pipeline). */
 function restartOnlyChanges(running: SwitchConfig, next: SwitchConfig): string[] {
-  const keys = ['database', 'ledger', 'keys', 'journal', 'transport'] as const;
+  const keys = ['database', 'ledger', 'keys', 'journal', 'transport', 'channels'] as const;
   return keys.filter((k) => JSON.stringify(running[k]) !== JSON.stringify(next[k]));
 }
 

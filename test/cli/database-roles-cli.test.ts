@@ -69,6 +69,7 @@ describe('cli: serve holds no owner credentials, migrate does (external database
       listen: { host: '127.0.0.1', port: await freePort() },
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
   });
   after(async () => dir && rm(dir, { recursive: true, force: true }));

@@ -78,6 +78,7 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
       partners: [LOADED_DEMO_PARTNER],
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
   });
   after(async () => {
@@ -146,6 +147,7 @@ describe('integration: kill -9 loses no journal row and never answers 96', funct
       ledger: { breakerResetMs: 500 },
       admin: { socketPath: path.join(dir, 'admin2.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
     await chmod(dir, 0o755); // as root, postgres runs as its own user and must enter the directory
     serve = await startServe(['--config', ownConfig], { DATABASE_URL: undefined });

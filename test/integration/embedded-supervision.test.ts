@@ -39,6 +39,7 @@ describe('integration: the embedded PostgreSQL is supervised', function () {
       ledger: { breakerResetMs: 500 },
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
     serve = await startServe(['--config', configFile], { DATABASE_URL: undefined });
     const atm = await IsoClient.connect({ port, timeoutMs: 10_000 });

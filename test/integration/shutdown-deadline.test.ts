@@ -63,6 +63,7 @@ describe('integration: SIGTERM with the database frozen', function () {
       shutdown: { deadlineMs: DEADLINE_MS },
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
     serve = await startServe(['--config', configFile], { DATABASE_URL: undefined });
     const atm = await IsoClient.connect({ port, timeoutMs: 10_000 });

@@ -24,7 +24,7 @@ describe('switch: first run in a fresh directory, embedded PostgreSQL', function
       const port = await freePort();
       const embeddedPort = await freePort();
       await writeFile(path.join(dir, 'switch.json'), JSON.stringify({
-        listen: { port }, database: { embeddedPort }, metrics: { port: await freePort() },
+        listen: { port }, database: { embeddedPort }, metrics: { port: await freePort() }, channels: { rest: { port: await freePort() } },
       }));
       const child = spawn(process.execPath, [BIN, 'serve', '--config', 'switch.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
       let output = '';

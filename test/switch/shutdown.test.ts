@@ -51,6 +51,7 @@ describe('switch: SIGTERM with requests in flight', function () {
       // This run's own operator socket and metrics port, never the checkout's .data or a live switch's 9583.
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
     const child = await startSwitchProcess(configFile, databaseUrl);
     const lock = await db.pool.connect();

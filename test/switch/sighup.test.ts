@@ -30,6 +30,7 @@ describe('switch: SIGHUP reloads the configuration, as for nginx or HAProxy', fu
       listen: { host: '127.0.0.1', port: await freePort() },
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     };
     await writeFile(configFile, JSON.stringify(base));
     serve = await startServe(['--config', configFile], { DATABASE_URL: databaseUrl });

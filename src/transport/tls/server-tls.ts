@@ -110,19 +110,27 @@ function namesOf(socket: tls.TLSSocket): string[] {
 }
 
 /**
+ * The checked node TLS options of a mutual-TLS listener: the policy's versions and suites, client certificates
+ * required and verified. For the ISO listeners' terminator below and for a server that terminates TLS itself
+ * (the REST channel's https server).
+ */
+export function serverTlsOptions(options: ServerTlsOptions): tls.TlsOptions {
+  return {
+    ...secureContextOptions(options),
+    requestCert: true,
+    rejectUnauthorized: true,
+    handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
+}
+
+/**
  * The TLS half of a listener: a tls.Server that never listens itself. The TCP listener hands it each
  * accepted socket (after the allow-list and connection-limit checks) and gets back verified sockets.
  * node's verification (requestCert + rejectUnauthorized) refuses a missing certificate, another CA, an
  * expired or revoked certificate during the handshake; the identity is checked by the caller (TlsIdentity).
  */
 export function createTlsTerminator(options: ServerTlsOptions): tls.Server {
-  return tls.createServer({
-    ...secureContextOptions(options),
-    requestCert: true,
-    rejectUnauthorized: true,
-    handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    allowHalfOpen: true,
-  });
+  return tls.createServer({ ...serverTlsOptions(options), allowHalfOpen: true });
 }
 
 /**
