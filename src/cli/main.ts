@@ -3,9 +3,11 @@ import { describeError } from './cli-error.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
+import { registerImportCommand } from './import-command.js';
 import { registerLoadCommand } from './load-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSupportCommands } from './support-commands.js';
 
 function buildProgram(): Command {
   const program = new Command('jht-switch')
@@ -18,6 +20,8 @@ function buildProgram(): Command {
   registerCodecCommands(program);
   registerAdminCommands(program);
   registerLoadCommand(program);
+  registerImportCommand(program);
+  registerSupportCommands(program);
   return program;
 }
 
