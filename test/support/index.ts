@@ -15,4 +15,5 @@ export { startServe, type ServeProcess } from './serve-process.js';
 export { findBinary, requireBinary } from './system-packages.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
 export { runCli, runNode, type CliResult } from './run-cli.js';
+export { clearIdentifiers, luhnRuns, luhnValid } from './sensitive-scan.js';
 export { messageOf, PLAIN_TEXT, valueFor, type TextAlphabets } from './message-arbitraries.js';
