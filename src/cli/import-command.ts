@@ -62,7 +62,8 @@ export function formatSummary(summary: ImportSummary, ms: number, dryRun: boolea
       `${summary.removed} removed, ${summary.moves.length} moved`,
     ...summary.moves.map((move) => `  moved (line ${move.line}): ${move.kind} ending ${move.last4} from ${move.from} to ${move.to}`),
     `time ${seconds.toFixed(1)} s (${Math.round(summary.rows / Math.max(seconds, 0.001))} rows/s), ` +
-      `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+      `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB ` +
+      `(read+hash+COPY ${summary.phasesMs.stage} ms, checks ${summary.phasesMs.check} ms, apply ${summary.phasesMs.apply} ms)`,
   ];
   if (dryRun) lines.push('dry run: nothing was applied');
   else if (changed === 0) lines.push('no change: the ledger already holds this file');

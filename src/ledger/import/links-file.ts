@@ -62,7 +62,7 @@ export const linksFile: FileKind = {
   async apply(client, header, key, initial) {
     const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
     if (initial) {
-      const inserted = await insertNew(client, header, key, false);
+      const inserted = await insertNew(client, header, key);
       return { inserted, updated: 0, unchanged: total - inserted, removed: 0, moves: [] };
     }
     const { rows: moves } = await client.query<LinkMove>(`
@@ -91,7 +91,7 @@ export const linksFile: FileKind = {
            AND (${sets.map(([column]) => `l.${column}`).join(', ')}) IS DISTINCT FROM (${sets.map(([, value]) => value).join(', ')})
         RETURNING 1)
       SELECT count(*) AS n FROM changed`);
-    const inserted = await insertNew(client, header, key, true);
+    const inserted = await insertNew(client, header, key);
     return { inserted, updated, unchanged: total - inserted - updated - removed, removed, moves };
   },
 
@@ -99,14 +99,14 @@ export const linksFile: FileKind = {
                  WHERE p.kpj_number <> ALL ($1::text[])`,
 };
 
-async function insertNew(client: Parameters<FileKind['apply']>[0], header: ReadonlySet<string>, key: DataKey, live: boolean): Promise<number> {
+async function insertNew(client: Parameters<FileKind['apply']>[0], header: ReadonlySet<string>, key: DataKey): Promise<number> {
   return countOf(client, `
     WITH added AS (
       INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id, link_status, issuer)
       SELECT s.kind, s.hash, $1::text, s.last4, p.id, coalesce(s.status, 'ACTIVE'), ${header.has('issuer') ? 's.issuer' : 'NULL'}
         FROM stage s JOIN participant p ON p.kpj_number = s.kpj
        WHERE s.status IS DISTINCT FROM 'REMOVED'
-         ${live ? 'AND NOT EXISTS (SELECT 1 FROM instrument_link l WHERE l.kind = s.kind AND l.instrument_hash = s.hash)' : ''}
+         AND NOT EXISTS (SELECT 1 FROM instrument_link l WHERE l.kind = s.kind AND l.instrument_hash = s.hash)
        ORDER BY s.line
       RETURNING 1)
     SELECT count(*) AS n FROM added`, key.id);

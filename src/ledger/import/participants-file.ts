@@ -95,7 +95,7 @@ export const participantsFile: FileKind = {
       WITH added AS (
         INSERT INTO participant (${columns.join(', ')})
         SELECT ${values.join(', ')} FROM stage s
-         ${initial ? '' : 'WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)'}
+         WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)
          ORDER BY s.line
         RETURNING 1)
       SELECT count(*) AS n FROM added`, key.id);

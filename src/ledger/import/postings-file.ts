@@ -70,7 +70,7 @@ export const postingsFile: FileKind = {
     ];
   },
 
-  async apply(client, _header, _key, initial) {
+  async apply(client) {
     const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
     const inserted = await countOf(client, `
       WITH added AS (
@@ -78,7 +78,7 @@ export const postingsFile: FileKind = {
         SELECT p.id, s.kind, s.amount_sen, s.value_date, s.source_ref
           FROM stage s JOIN participant p ON p.kpj_number = s.kpj
          WHERE s.amount_sen <> 0
-           ${initial ? '' : 'AND NOT EXISTS (SELECT 1 FROM jht_posting j WHERE j.source_ref = s.source_ref)'}
+           AND NOT EXISTS (SELECT 1 FROM jht_posting j WHERE j.source_ref = s.source_ref)
          ORDER BY s.line
         RETURNING 1)
       SELECT count(*) AS n FROM added`);

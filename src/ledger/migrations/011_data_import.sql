@@ -92,6 +92,58 @@ CREATE TRIGGER jht_postings_apply
   AFTER INSERT ON jht_posting REFERENCING NEW TABLE AS posted
   FOR EACH STATEMENT EXECUTE FUNCTION jht_postings_apply();
 
+-- --initial (the first load of an empty ledger, not live): the secondary indexes and foreign keys a file's
+-- table maintains row by row are dropped before the load and built after it, in the same transaction, by a
+-- sort rather than ~10 million random insertions and foreign-key probes. Only the owner may drop them: these
+-- two functions are the importer's only way, one fixed list per file, and the re-creation is the same DDL as
+-- the migrations' (test/ledger/import/initial.test.ts compares the schema before and after).
+CREATE FUNCTION import_bulk_begin(file text) RETURNS void LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+  CASE file
+    WHEN 'participants' THEN
+      DROP INDEX participant_msisdn_idx;
+      DROP INDEX participant_email_idx;
+      ALTER TABLE jht_balance DROP CONSTRAINT jht_balance_participant_id_fkey;
+    WHEN 'links' THEN
+      ALTER TABLE instrument_link DROP CONSTRAINT instrument_link_participant_id_fkey;
+      ALTER TABLE instrument_link DROP CONSTRAINT instrument_link_key_id_fkey;
+      ALTER TABLE instrument_link DROP CONSTRAINT instrument_link_kind_hash_key;
+      DROP INDEX instrument_link_participant_idx;
+    WHEN 'postings' THEN
+      ALTER TABLE jht_posting DROP CONSTRAINT jht_posting_participant_id_fkey;
+      DROP INDEX jht_posting_participant_idx;
+  END CASE;
+END
+$$;
+
+CREATE FUNCTION import_bulk_end(file text) RETURNS void LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+  CASE file
+    WHEN 'participants' THEN
+      CREATE INDEX participant_msisdn_idx ON participant (msisdn_hash) WHERE msisdn_hash IS NOT NULL;
+      CREATE INDEX participant_email_idx ON participant (email_hash) WHERE email_hash IS NOT NULL;
+      ALTER TABLE jht_balance ADD CONSTRAINT jht_balance_participant_id_fkey
+        FOREIGN KEY (participant_id) REFERENCES participant (id);
+    WHEN 'links' THEN
+      ALTER TABLE instrument_link ADD CONSTRAINT instrument_link_kind_hash_key UNIQUE (kind, instrument_hash);
+      CREATE INDEX instrument_link_participant_idx ON instrument_link (participant_id);
+      ALTER TABLE instrument_link ADD CONSTRAINT instrument_link_participant_id_fkey
+        FOREIGN KEY (participant_id) REFERENCES participant (id);
+      ALTER TABLE instrument_link ADD CONSTRAINT instrument_link_key_id_fkey
+        FOREIGN KEY (key_id) REFERENCES data_key (key_id);
+    WHEN 'postings' THEN
+      CREATE INDEX jht_posting_participant_idx ON jht_posting (participant_id, value_date);
+      ALTER TABLE jht_posting ADD CONSTRAINT jht_posting_participant_id_fkey
+        FOREIGN KEY (participant_id) REFERENCES participant (id);
+  END CASE;
+END
+$$;
+
+REVOKE ALL ON FUNCTION import_bulk_begin(text), import_bulk_end(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION import_bulk_begin(text), import_bulk_end(text) TO jht_importer;
+
 CREATE TABLE link_change (
   id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   changed_at   timestamptz NOT NULL DEFAULT now(),
