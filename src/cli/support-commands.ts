@@ -1,10 +1,9 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { changeLink, LinkBusyError, LinkNotFoundError, type LinkAction } from '../ledger/link-change.js';
 import { linkNumber } from '../ledger/import/index.js';
 import { readParticipant, type ParticipantView } from '../ledger/participant-view.js';
 import { formatRupiah } from '../switch/balance-fields.js';
-import { CliError, EXIT_BAD_INPUT } from './cli-error.js';
+import { CliError, EXIT_BAD_INPUT, firstStdinLine } from './cli-error.js';
 import { dataCommandOptions, withDataSession, type DataOptions } from './data-options.js';
 
 /** Exit status when the ledger refused the change for now (an import holds the rows): try again. */
@@ -38,7 +37,8 @@ export function registerSupportCommands(program: Command): void {
       .option('--account', 'the number is an account number (field 102), not a card'))
       .action(async (options: LinkOptions) => {
         const kind = options.account ? 'ACCOUNT' : 'CARD';
-        const parsed = linkNumber(kind, await firstLine());
+        if (process.stdin.isTTY) process.stderr.write('number: ');
+        const parsed = linkNumber(kind, await firstStdinLine());
         if ('reason' in parsed) throw new CliError(`standard input: ${parsed.reason}`);
         await withDataSession(options, async ({ database, keys }) => {
           try {
@@ -70,17 +70,4 @@ function formatParticipant(view: ParticipantView): string {
     ...view.links.map((l) => `  ${l.kind.padEnd(8)}…${l.last4.padEnd(5)}${l.status.padEnd(9)}${l.issuer ? `issuer ${l.issuer}` : ''}`.trimEnd()),
   ];
   return `${lines.join('\n')}\n`;
-}
-
-/** One line of standard input (a terminal prompts for it); never echoed back in an error. */
-async function firstLine(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('number: ');
-  const lines = createInterface({ input: process.stdin, terminal: false });
-  const line = await new Promise<string>((resolve) => {
-    lines.once('line', resolve);
-    lines.once('close', () => resolve(''));
-  });
-  lines.close();
-  process.stdin.destroy();
-  return line.trim();
 }
