@@ -106,6 +106,8 @@ class Progress {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#bar?.stop();
+    if (!this.#bar) return;
+    this.#bar.stop();
+    process.stderr.write('checking and applying the file in one transaction...\n');
   }
 }

@@ -43,7 +43,8 @@ export async function openDataDatabase(options: DataDatabaseOptions): Promise<Da
     await assertDataKeysHeld(pool, options.keys);
     const deployment = await readDeployment(pool);
     options.log.info({ port: running.port, deployment }, 'ledger: attached to the running embedded cluster');
-    const stop = (): Promise<void> => pool.end();
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => (stopping ??= pool.end());
     const external = (): Promise<void> => Promise.reject(new Error('attached to a cluster this process did not start'));
     return {
       pool, embedded: false, deployment, dataDir,
