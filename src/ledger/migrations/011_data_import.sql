@@ -96,10 +96,32 @@ CREATE TRIGGER jht_postings_apply
 -- table maintains row by row are dropped before the load and built after it, in the same transaction, by a
 -- sort rather than ~10 million random insertions and foreign-key probes. Only the owner may drop them: these
 -- two functions are the importer's only way, one fixed list per file, and the re-creation is the same DDL as
--- the migrations' (test/ledger/import/initial.test.ts compares the schema before and after).
+-- the migrations' (test/ledger/import/initial.test.ts compares the schema before and after). A transaction that
+-- began a bulk load and did not end it cannot commit (the deferred trigger below): no index is ever lost.
+CREATE TABLE import_bulk_load (
+  file       text        PRIMARY KEY CHECK (file IN ('participants', 'links', 'postings')),
+  started_at timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON import_bulk_load FROM PUBLIC;
+
+CREATE FUNCTION import_bulk_unfinished() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM import_bulk_load WHERE file = NEW.file) THEN
+    RAISE EXCEPTION 'import_bulk_begin(%) was not ended by import_bulk_end: the transaction is refused', NEW.file USING ERRCODE = 'JH005';
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER import_bulk_unfinished
+  AFTER INSERT ON import_bulk_load DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION import_bulk_unfinished();
+
 CREATE FUNCTION import_bulk_begin(file text) RETURNS void LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+  INSERT INTO import_bulk_load (file) VALUES (file);
   CASE file
     WHEN 'participants' THEN
       DROP INDEX participant_msisdn_idx;
@@ -120,6 +142,7 @@ $$;
 CREATE FUNCTION import_bulk_end(file text) RETURNS void LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
+  DELETE FROM import_bulk_load WHERE import_bulk_load.file = import_bulk_end.file;
   CASE file
     WHEN 'participants' THEN
       CREATE INDEX participant_msisdn_idx ON participant (msisdn_hash) WHERE msisdn_hash IS NOT NULL;
@@ -141,7 +164,7 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION import_bulk_begin(text), import_bulk_end(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION import_bulk_begin(text), import_bulk_end(text), import_bulk_unfinished() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION import_bulk_begin(text), import_bulk_end(text) TO jht_importer;
 
 CREATE TABLE link_change (

@@ -36,6 +36,22 @@ describe('ledger/import: --initial, the bulk first load', function () {
     expect(BigInt(balance!.balance_sen)).to.equal(700n);
   });
 
+  it('a transaction that began a bulk load and did not end it cannot commit: no index is lost', async () => {
+    const { rows: before } = await fx.admin.query<{ def: string }>(SCHEMA_SQL);
+    const client = await fx.importer.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT import_bulk_begin('links')");
+      const refused = await client.query('COMMIT').then(() => undefined, (error: unknown) => error);
+      expect(refused).to.have.property('code', 'JH005');
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+    const { rows: after } = await fx.admin.query<{ def: string }>(SCHEMA_SQL);
+    expect(after.map((r) => r.def)).to.deep.equal(before.map((r) => r.def));
+  });
+
   it('is refused once the ledger holds real rows of that file, and then nothing changes', async () => {
     const error = await initial('participants', 'kpj,name\n15000000099,LATE\n').then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(ImportError).and.have.property('code', 'IMPORT_NOT_EMPTY');
