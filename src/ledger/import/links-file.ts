@@ -31,8 +31,9 @@ export const linksFile: FileKind = {
   stage(record, _header, key: DataKey) {
     const check = new RowChecker(record.line, record.values);
     const kind = check.get('kind', oneOf(KINDS));
-    const kpj = check.get('kpj', kpjProblem);
     const status = check.get('status', oneOf(STATUSES));
+    // A link being removed need not name its participant.
+    const kpj = status === 'REMOVED' && check.raw('kpj') === '' ? undefined : check.get('kpj', kpjProblem);
     const issuer = check.get('issuer', (value) => (value === '' || ISSUER.test(value) ? undefined : 'not a partner id (lower-case letters, digits, dashes)'));
     let number: string | undefined;
     const raw = check.raw('number') ?? '';

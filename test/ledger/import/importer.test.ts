@@ -63,7 +63,7 @@ describe('ledger/import: participants, links and postings files (specs/DATA-FILE
   });
 
   it('a card moved to another participant is moved and listed; REMOVED deletes a link', async () => {
-    const summary = await fx.load('links', 'kind,number,kpj,status\nCARD,4111111111111111,13000000003,ACTIVE\nACCOUNT,0012345678,13000000002,REMOVED\n');
+    const summary = await fx.load('links', 'kind,number,kpj,status\nCARD,4111111111111111,13000000003,ACTIVE\nACCOUNT,0012345678,,REMOVED\n');
     expect(summary).to.include({ updated: 1, removed: 1 });
     expect(summary.moves).to.deep.equal([{ line: 2, kind: 'CARD', last4: '1111', from: '13000000001', to: '13000000003' }]);
     expect((await readParticipant(fx.admin, '13000000003'))!.links.map((l) => l.last4)).to.deep.equal(['1111']);
