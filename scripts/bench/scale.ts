@@ -35,8 +35,8 @@ const daily = Number(values.daily ?? Math.min(n, 1_000_000));
 const runs = Number(values.runs);
 const note = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/** Measured at 1 million (README): ~1 KB of database and ~0.2 KB of CSV per participant, with headroom. */
-note(`bench:scale N=${n}: needs about ${(n * 1.1e-6).toFixed(1)} GB of database and ${(n * 0.25e-6).toFixed(1)} GB of CSV ` +
+/** Measured at 1 million (README): 1,284 bytes of database and ~270 bytes of CSV per participant, plus headroom. */
+note(`bench:scale N=${n}: needs about ${(n * 1.4e-6).toFixed(1)} GB of database and ${(n * 0.3e-6).toFixed(1)} GB of CSV ` +
   `in ${os.tmpdir()} (free it with the run's directory, printed below)`);
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-scale-'));
 await chmod(workDir, 0o755); // as root, the embedded postgres runs as the postgres user
