@@ -12,6 +12,8 @@ export interface FileKind {
   readonly staging: string;
   /** The row to COPY (hashes and masked forms only), or why it is invalid. */
   stage(record: CsvRecord, header: ReadonlySet<string>, key: DataKey): { row: CopyValue[] } | { errors: RowError[] };
+  /** After the COPY, before the checks: statements that resolve the staged rows against the ledger once. */
+  prepare?(client: PoolClient): Promise<void>;
   /** Set-based checks on the staged rows against each other and the ledger: queries of (line, column, reason). */
   checks(header: ReadonlySet<string>): readonly string[];
   /** Applies the staged rows (table `stage`) in the caller's transaction. */

@@ -96,6 +96,7 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
   options.onStaged?.(rows);
   await client.query('ANALYZE stage');
   const staged = Date.now();
+  await kind.prepare?.(client);
 
   for (const sql of kind.checks(header)) {
     const { rows: found } = await client.query<RowError & { total: string }>(

@@ -47,39 +47,50 @@ export const postingsFile: FileKind = {
     return { row: [sourceRef!, kpj!, kind!, amount!, valueDate!] };
   },
 
+  // Each staged posting resolved once against the ledger (its participant, and the posting already stored under
+  // its source_ref, if any): the checks and the apply read this table, not the ledger's big ones again.
+  async prepare(client) {
+    await client.query('DROP TABLE IF EXISTS pg_temp.resolved');
+    await client.query(`
+      CREATE TEMP TABLE resolved ON COMMIT DROP AS
+      SELECT s.line, s.source_ref, s.kpj, s.kind, s.amount_sen, s.value_date, p.id AS participant_id,
+             j.id IS NOT NULL AS posted,
+             j.id IS NOT NULL AND (jp.kpj_number, j.kind, j.amount_sen, j.value_date) IS DISTINCT FROM (s.kpj, s.kind, s.amount_sen, s.value_date) AS conflicting
+        FROM stage s
+        LEFT JOIN participant p ON p.kpj_number = s.kpj
+        LEFT JOIN jht_posting j ON j.source_ref = s.source_ref
+        LEFT JOIN participant jp ON jp.id = j.participant_id`);
+    await client.query('ANALYZE resolved');
+  },
+
   checks() {
     return [
       `SELECT line, 'source_ref' AS "column", 'appears again (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY source_ref) AS first FROM stage) d WHERE line <> first`,
-      `SELECT s.line, 'kpj' AS "column", 'no such participant (import participants.csv first)' AS reason
-         FROM stage s WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)`,
-      `SELECT s.line, 'source_ref' AS "column", 'already posted with other content' AS reason
-         FROM stage s JOIN jht_posting j ON j.source_ref = s.source_ref JOIN participant p ON p.id = j.participant_id
-        WHERE (p.kpj_number, j.kind, j.amount_sen, j.value_date) IS DISTINCT FROM (s.kpj, s.kind, s.amount_sen, s.value_date)`,
+         FROM (SELECT line, min(line) OVER (PARTITION BY source_ref) AS first FROM resolved) d WHERE line <> first`,
+      `SELECT line, 'kpj' AS "column", 'no such participant (import participants.csv first)' AS reason
+         FROM resolved WHERE participant_id IS NULL`,
+      `SELECT line, 'source_ref' AS "column", 'already posted with other content' AS reason FROM resolved WHERE conflicting`,
       `SELECT line, 'kind' AS "column", 'a second OPENING for this participant (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY kpj) AS first FROM stage WHERE kind = 'OPENING') d WHERE line <> first`,
-      `SELECT s.line, 'kind' AS "column", 'this participant already has an OPENING' AS reason
-         FROM stage s JOIN participant p ON p.kpj_number = s.kpj
-         JOIN jht_posting j ON j.participant_id = p.id AND j.kind = 'OPENING' AND j.source_ref <> s.source_ref
-        WHERE s.kind = 'OPENING'`,
+         FROM (SELECT line, min(line) OVER (PARTITION BY kpj) AS first FROM resolved WHERE kind = 'OPENING') d WHERE line <> first`,
+      `SELECT r.line, 'kind' AS "column", 'this participant already has an OPENING' AS reason
+         FROM resolved r JOIN jht_posting j ON j.participant_id = r.participant_id AND j.kind = 'OPENING' AND j.source_ref <> r.source_ref
+        WHERE r.kind = 'OPENING'`,
       // The file's new postings must not take a balance below zero; the last line of that participant is named.
-      `SELECT max(s.line) AS line, 'amount_sen' AS "column", 'the postings take this participant''s balance below 0' AS reason
-         FROM stage s JOIN participant p ON p.kpj_number = s.kpj JOIN jht_balance b ON b.participant_id = p.id
-        WHERE NOT EXISTS (SELECT 1 FROM jht_posting j WHERE j.source_ref = s.source_ref)
-        GROUP BY p.id, b.balance_sen HAVING b.balance_sen + sum(s.amount_sen) < 0`,
+      `SELECT max(r.line) AS line, 'amount_sen' AS "column", 'the postings take this participant''s balance below 0' AS reason
+         FROM resolved r JOIN jht_balance b ON b.participant_id = r.participant_id
+        WHERE NOT r.posted
+        GROUP BY r.participant_id, b.balance_sen HAVING b.balance_sen + sum(r.amount_sen) < 0`,
     ];
   },
 
   async apply(client) {
-    const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
+    const total = await countOf(client, 'SELECT count(*) AS n FROM resolved');
     const inserted = await countOf(client, `
       WITH added AS (
         INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref)
-        SELECT p.id, s.kind, s.amount_sen, s.value_date, s.source_ref
-          FROM stage s JOIN participant p ON p.kpj_number = s.kpj
-         WHERE s.amount_sen <> 0
-           AND NOT EXISTS (SELECT 1 FROM jht_posting j WHERE j.source_ref = s.source_ref)
-         ORDER BY s.line
+        SELECT participant_id, kind, amount_sen, value_date, source_ref FROM resolved
+         WHERE amount_sen <> 0 AND NOT posted
+         ORDER BY line
         RETURNING 1)
       SELECT count(*) AS n FROM added`);
     return { inserted, updated: 0, unchanged: total - inserted, removed: 0, moves: [] };
