@@ -22,9 +22,9 @@ function demoTableFromFiles(): string[] {
   const rows = DEMO_PARTICIPANTS.map((p) => {
     const instruments = [...p.cards, ...p.accounts.map((a) => `account ${a}`)].join(' / ');
     const name = p.membershipStatus === 'BLOCKED' ? `${p.name} (membership blocked)` : p.name;
-    return `| ${instruments} | ${p.kpj} | ${name} | ${idr(p.balanceSen)} | ${p.asOf} |`;
+    return `| ${instruments} | ${p.kpj} | ${name} | ${idr(p.balanceSen)} | ${p.asOf} | ${p.msisdn ?? ''} | ${p.email ?? ''} |`.replace('|  |', '| |');
   });
-  return [...rows, ...DEMO_UNLINKED_CARDS.map((card) => `| ${card} | (not linked) | | | |`)];
+  return [...rows, ...DEMO_UNLINKED_CARDS.map((card) => `| ${card} | (not linked) | | | | | |`)];
 }
 
 describe('specs/CONTRACT.md: the project owns its contract', () => {

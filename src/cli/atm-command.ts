@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { AtmHost } from '../client/atm-host.js';
 import { balanceInquiry } from '../client/atm-messages.js';
@@ -7,7 +6,7 @@ import type { IsoMessage } from '../iso8583/index.js';
 import { maskAccount, maskPan } from '../iso8583/index.js';
 import { formatRupiah, parseAdditionalAmounts } from '../iso8583/vocabulary/index.js';
 import { describeResponseCode, ResponseCode } from '../iso8583/vocabulary/index.js';
-import { CliError } from './cli-error.js';
+import { CliError, firstStdinLine } from './cli-error.js';
 import { parseCount, parseDigits, parsePort, parsePositiveInt } from './options.js';
 
 /** `--pan -` / `--account -`: the number comes from standard input, so it shows neither in `ps` nor in the shell's history. */
@@ -68,14 +67,7 @@ function orStdin(parse: (value: string) => string): (value: string) => string {
 
 /** The first line of standard input, as digits; the error never repeats what was read. */
 async function digitsFromStdin(option: string, max: number): Promise<string> {
-  const lines = createInterface({ input: process.stdin, terminal: false });
-  const line = await new Promise<string>((resolve) => {
-    lines.once('line', resolve);
-    lines.once('close', () => resolve(''));
-  });
-  lines.close();
-  process.stdin.destroy();
-  const value = line.trim();
+  const value = await firstStdinLine();
   if (!new RegExp(`^\\d{1,${max}}$`).test(value)) throw new CliError(`${option} -: standard input must hold 1 to ${max} digits`);
   return value;
 }

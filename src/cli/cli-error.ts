@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { ConfigError } from '../config/load-config.js';
 import { Iso8583Error, ProfileError } from '../iso8583/index.js';
 import { DataKeyNotHeldError, DataKeyRetireError, DatabaseRoleError, DemoSeedRefusedError, SchemaVersionError } from '../ledger/errors.js';
@@ -29,6 +30,18 @@ export function describeError(error: unknown): { line: string; exitCode: number 
   }
   if (error instanceof CliError) return { line: `error: ${error.message}`, exitCode: error.exitCode };
   return { line: `error: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 };
+}
+
+/** The first line of standard input, trimmed ('' when there is none): for numbers kept out of argv and history. */
+export async function firstStdinLine(): Promise<string> {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  const line = await new Promise<string>((resolve) => {
+    lines.once('line', resolve);
+    lines.once('close', () => resolve(''));
+  });
+  lines.close();
+  process.stdin.destroy();
+  return line.trim();
 }
 
 export async function readStdin(): Promise<string> {

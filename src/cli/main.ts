@@ -4,10 +4,12 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerAtmCommand } from './atm-command.js';
 import { registerCodecCommands } from './codec-commands.js';
 import { registerJournalCommands } from './journal-command.js';
+import { registerImportCommand } from './import-command.js';
 import { registerLoadCommand } from './load-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerSupportCommands } from './support-commands.js';
 import { registerTokenCommand } from './token-command.js';
 
 function buildProgram(): Command {
@@ -24,6 +26,8 @@ function buildProgram(): Command {
   registerAdminCommands(program);
   registerLoadCommand(program);
   registerTokenCommand(program);
+  registerImportCommand(program);
+  registerSupportCommands(program);
   return program;
 }
 

@@ -11,12 +11,14 @@ import { DemoSeedRefusedError, EmbeddedServerError } from './errors.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { createPool, redactConnectionString } from './pool.js';
 import type { PoolTarget, PoolTuning } from './pool.js';
-import { SWITCH_ROLE, assertRuntimeDatabase } from './roles.js';
+import { IMPORTER_ROLE, SWITCH_ROLE, assertRuntimeDatabase } from './roles.js';
 
 export const DEFAULT_EMBEDDED_PORT = 55432;
 
 /** The embedded cluster's own login for the switch, a member of jht_switch (migration 007). */
 export const EMBEDDED_SWITCH_USER = 'jht_switch_login';
+/** The embedded cluster's own login for the data commands (`import`, `link`), a member of jht_importer. */
+export const EMBEDDED_IMPORTER_USER = 'jht_importer_login';
 
 export interface OpenDatabaseOptions {
   /** An external PostgreSQL server. Without it, an embedded cluster is started in `dataDir`. */
@@ -50,9 +52,10 @@ export interface OpenDatabaseOptions {
    *   pool logs in as the cluster's own jht_switch member; an external database is not migrated: its schema
    *   must be current and `databaseUrl` must name a member of jht_switch, not a superuser or the owner;
    * - 'owner' (`jht-switch migrate`, the tests' fixtures): the pool keeps the migrating credentials, and an
-   *   external database is migrated with them too.
+   *   external database is migrated with them too;
+   * - 'importer' (the data commands): as 'switch', with the embedded cluster's jht_importer login instead.
    */
-  role?: 'switch' | 'owner';
+  role?: 'switch' | 'owner' | 'importer';
 }
 
 export interface DatabaseHandle {
@@ -121,7 +124,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     keys = source.ringFor(server ? deployment : 'real');
     await assertDataKeysHeld(pool, keys);
     if (server && !asOwner) {
-      const login = await server.ensureLogin(EMBEDDED_SWITCH_USER, SWITCH_ROLE);
+      const login = options.role === 'importer'
+        ? await server.ensureLogin(EMBEDDED_IMPORTER_USER, IMPORTER_ROLE)
+        : await server.ensureLogin(EMBEDDED_SWITCH_USER, SWITCH_ROLE);
       await pool.end();
       pool = createPool(login, options.pool ?? {}, log);
       connectionString = describeTarget(login);
@@ -212,7 +217,8 @@ function makeHandle(
   };
 }
 
-function keySourceOf(keys: KeyRing | KeySource): KeySource {
+/** A ring handed over as is, or a configured source that decides by deployment. */
+export function keySourceOf(keys: KeyRing | KeySource): KeySource {
   return keys instanceof KeyRing ? fixedKeySource(keys) : keys;
 }
 

@@ -1,17 +1,18 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
 import type { DataKey } from '../security/keys/index.js';
 import { registerDataKey } from './data-keys.js';
-import { instrumentHash, lastFour } from './instrument-hash.js';
 import { markDemo } from './deployment.js';
-import { DEMO_AS_OF, DEMO_PARTICIPANTS, type DemoParticipant } from './demo-data.js';
+import { DEMO_AS_OF, DEMO_DIR, DEMO_PARTICIPANTS, type DemoParticipant } from './demo-data.js';
+import { FILE_KINDS, importInto, lockImports } from './import/index.js';
 
 /**
- * Loads the demo data (specs/demo/*.csv, see demo-data.ts) into the ledger, hashed under the data key given (the
- * development key on the embedded demo).
+ * Loads the demo data (specs/demo/*.csv, see demo-data.ts) into the ledger through the data importer, the
+ * same path as real files, hashed under the data key given (the development key on the embedded demo).
  * Balances are built from postings, as real ones are, so the balance trigger is exercised from the first run.
- * Idempotent: every row has a natural key (KPJ, instrument hash, posting source_ref) and is inserted with
- * ON CONFLICT DO NOTHING, so seeding twice, or from two instances at once, changes nothing.
+ * Idempotent, as every import is: seeding twice, or from two instances at once (the import lock), changes nothing.
  */
 
 export interface SeedResult {
@@ -28,41 +29,12 @@ export async function seedDemoData(pool: Pool, key: DataKey, log?: Logger, optio
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    await lockImports(client);
     await registerDataKey(client, key);
-    for (const participant of DEMO_PARTICIPANTS) {
-      const inserted = await client.query(
-        `INSERT INTO participant (kpj_number, name, membership_status, nik_hash, nik_key_id) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (kpj_number) DO NOTHING`,
-        [participant.kpj, participant.name, participant.membershipStatus,
-          participant.nik === undefined ? null : key.hmac('contact', participant.nik), participant.nik === undefined ? null : key.id],
-      );
-      result.participants += inserted.rowCount ?? 0;
-      const { rows } = await client.query<{ id: bigint }>(
-        'SELECT id FROM participant WHERE kpj_number = $1', [participant.kpj],
-      );
-      const participantId = rows[0]?.id;
-      if (participantId === undefined) throw new Error(`demo participant ${participant.kpj} vanished`);
-
-      const links = [
-        ...participant.cards.map((pan) => ({ kind: 'CARD', number: pan })),
-        ...participant.accounts.map((account) => ({ kind: 'ACCOUNT', number: account })),
-      ];
-      for (const link of links) {
-        const linked = await client.query(
-          `INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (kind, instrument_hash) DO NOTHING`,
-          [link.kind, instrumentHash(key, link.number), key.id, lastFour(link.number), participantId],
-        );
-        result.links += linked.rowCount ?? 0;
-      }
-      for (const posting of participant.postings) {
-        const posted = await client.query(
-          `INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source_ref) DO NOTHING`,
-          [participantId, posting.kind, posting.amountSen, posting.valueDate, posting.sourceRef],
-        );
-        result.postings += posted.rowCount ?? 0;
-      }
+    for (const kind of [FILE_KINDS.participants, FILE_KINDS.links, FILE_KINDS.postings]) {
+      const file = `${kind.name}.csv`;
+      const summary = await importInto(client, { kind, key, input: createReadStream(path.join(DEMO_DIR, file)), fileName: `specs/demo/${file}` });
+      result[kind.name] = summary.inserted;
     }
     if (options.asDemo) await markDemo(client, 'new embedded cluster seeded with the demo data (specs/demo)');
     await client.query('COMMIT');

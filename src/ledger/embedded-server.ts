@@ -143,21 +143,8 @@ export class EmbeddedServer {
    * is kept like the superuser's, in `<dataDir>.<user>.password` (mode 0600), and set again on every start
    * so that the file and the cluster always agree.
    */
-  async ensureLogin(user: string, group: DutyRole): Promise<EmbeddedConnection> {
-    const passwordFile = `${this.dataDir}.${user}.password`;
-    let password = await readFile(passwordFile, 'utf8').then((text) => text.trim(), () => '');
-    if (!password) {
-      password = randomBytes(32).toString('base64url');
-      await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-    }
-    const client = new pg.Client(this.connection());
-    await client.connect();
-    try {
-      await ensureLoginUser(client, user, group, password);
-    } finally {
-      await client.end();
-    }
-    return { ...this.connection(), user, password };
+  ensureLogin(user: string, group: DutyRole): Promise<EmbeddedConnection> {
+    return ensureEmbeddedLogin(this.dataDir, this.connection(), user, group);
   }
 
   /** Starts the server on the same data directory and port. No-op when running. */
@@ -242,6 +229,31 @@ export class EmbeddedServer {
       await client.end();
     }
   }
+}
+
+/** {@link EmbeddedServer.ensureLogin}, also for a cluster another process runs (attach-embedded.ts). */
+export async function ensureEmbeddedLogin(
+  dataDir: string, superuser: EmbeddedConnection, user: string, group: DutyRole,
+): Promise<EmbeddedConnection> {
+  const passwordFile = `${dataDir}.${user}.password`;
+  let password = await readFile(passwordFile, 'utf8').then((text) => text.trim(), () => '');
+  if (!password) {
+    password = randomBytes(32).toString('base64url');
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+  const client = new pg.Client(superuser);
+  await client.connect();
+  try {
+    await ensureLoginUser(client, user, group, password);
+  } finally {
+    await client.end();
+  }
+  return { ...superuser, user, password };
+}
+
+/** The superuser's password of the cluster in `dataDir`, kept beside it at initdb. */
+export async function readClusterPassword(dataDir: string): Promise<string> {
+  return readPassword(`${dataDir}.password`, dataDir);
 }
 
 function serverFlags(settings: Record<string, string>): string[] {

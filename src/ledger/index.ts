@@ -6,7 +6,7 @@ export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOpt
 export { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf } from './lookup-query.js';
 export type { LookupColumns, LookupWidth } from './lookup-query.js';
 export { assertDataKeysHeld, dataKeyUsage, registerDataKey, relinkUnderCurrentKey, retireDataKey, type DataKeyUsage } from './data-keys.js';
-export { instrumentHash, lastFour } from './instrument-hash.js';
+export { accountNumber, instrumentHash, lastFour } from './instrument-hash.js';
 export { DEMO_AS_OF, DEMO_DIR, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, DEMO_UNLINKED_CARDS } from './demo-data.js';
 export type { DemoParticipant, DemoPosting, MembershipStatus, PostingKind } from './demo-data.js';
 export { seedDemoData } from './demo-seed.js';

@@ -15,6 +15,15 @@ export function instrumentHash(key: DataKey, number: string): Buffer {
   return key.hmac('instrument', number);
 }
 
+/**
+ * An account number (field 102, ans..28) as the ledger keys it, on the ATM path and in links.csv alike: the
+ * spaces a bank pads it with, on either side, are removed; leading zeros are part of the number and are kept
+ * (banks' account numbers are fixed-width, "0012345" and "12345" are different accounts). specs/DATA-FILES.md.
+ */
+export function accountNumber(raw: string): string {
+  return raw.replace(/^ +| +$/g, '');
+}
+
 /** The last four characters, the only part of a PAN or account the ledger keeps in clear (for support staff). */
 export function lastFour(pan: string): string {
   return pan.slice(-4);

@@ -2,7 +2,7 @@ import CircuitBreaker from 'opossum';
 import type { Pool } from 'pg';
 import type { Logger } from '../observability/logger.js';
 import type { KeyRing } from '../security/keys/index.js';
-import { instrumentHash } from './instrument-hash.js';
+import { accountNumber, instrumentHash } from './instrument-hash.js';
 import { LedgerUnavailableError, describeError } from './errors.js';
 import type { LedgerUnavailableReason } from './errors.js';
 import { lookupInstruments } from './lookup-query.js';
@@ -131,9 +131,9 @@ export class LedgerReader {
     return { kind: 'CARD', hashes: this.hashes(pan) };
   }
 
-  /** An account (field 102) as the ledger keys it. */
+  /** An account (field 102) as the ledger keys it: padding spaces removed, leading zeros kept (accountNumber). */
   account(account: string): InstrumentRef {
-    return { kind: 'ACCOUNT', hashes: this.hashes(account) };
+    return { kind: 'ACCOUNT', hashes: this.hashes(accountNumber(account)) };
   }
 
   /** One HMAC outside a rotation window, so the everyday statement stays the single-hash one. */

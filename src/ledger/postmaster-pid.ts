@@ -60,6 +60,22 @@ export async function clearStalePostmaster(dataDir: string, log: Logger): Promis
   await stopOrphan(pid);
 }
 
+/**
+ * The postgres serving `dataDir` right now (another process's switch or import started it), with the port
+ * from postmaster.pid's fourth line; undefined when none is (no file, a stale one, or a reused PID).
+ */
+export async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const text = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const lines = text.split('\n');
+  const pid = Number.parseInt(lines[0] ?? '', 10);
+  const port = Number.parseInt(lines[3] ?? '', 10);
+  if (!(Number.isInteger(pid) && pid > 0 && Number.isInteger(port) && port > 0)) return undefined;
+  const info = await inspectProcess(pid);
+  const isPostgresHere = info !== undefined && path.basename(info.cmdline[0] ?? '') === 'postgres' && info.cmdline.includes(dataDir);
+  return isPostgresHere ? { pid, port } : undefined;
+}
+
 async function inspectProcess(pid: number): Promise<ProcessInfo | undefined> {
   try {
     const [cmdline, stat] = await Promise.all([

@@ -1,0 +1,110 @@
+/**
+ * National-scale benchmark (issue 11), by hand: `npm run bench:scale -- N [--daily M] [--runs 6] [--duration 10] [--keep]`.
+ *
+ * 1. writes N participants, N card links + N/10 account links, N OPENING postings and a daily file of M
+ *    CONTRIBUTION postings (default min(N, 1 million)) as CSV (scale-files.ts);
+ * 2. imports the first three with the real command (`jht-switch import ... --initial`, a process of its own,
+ *    as the importer role, fsync on), timed from command start to commit, and prints rows/s per file and the
+ *    database size per participant;
+ * 3. starts the switch on that database and imports the daily file live (the command attaches to it);
+ * 4. runs the inquiry load (`jht-switch load --max`) with cards drawn at random from the whole population and
+ *    with the demo cards, interleaved, `--runs` times each, and prints p50/p99/TPS medians and the ratios.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { freePort, runLoadProcess, startSwitchProcess } from './processes.js';
+import { cardOf, writeScaleFiles } from './scale-files.js';
+import type { LoadReport } from '../../src/loadgen/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    daily: { type: 'string' }, runs: { type: 'string', default: '6' }, duration: { type: 'string', default: '10' },
+    cards: { type: 'string', default: '20000' }, keep: { type: 'boolean', default: false },
+  },
+});
+const n = Number(positionals[0] ?? 10_000_000);
+const daily = Number(values.daily ?? Math.min(n, 1_000_000));
+const runs = Number(values.runs);
+const note = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Measured at 1 million (README): 1,284 bytes of database and ~270 bytes of CSV per participant, plus headroom. */
+note(`bench:scale N=${n}: needs about ${(n * 1.4e-6).toFixed(1)} GB of database and ${(n * 0.3e-6).toFixed(1)} GB of CSV ` +
+  `in ${os.tmpdir()} (free it with the run's directory, printed below)`);
+const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-scale-'));
+await chmod(workDir, 0o755); // as root, the embedded postgres runs as the postgres user
+note(`work directory ${workDir}`);
+const configFile = path.join(workDir, 'import.json');
+await writeFile(configFile, JSON.stringify({ database: { dataDir: path.join(workDir, 'pg'), embeddedPort: await freePort() } }));
+
+async function timedImport(kind: string, file: string, extra: string[]): Promise<number> {
+  const started = Date.now();
+  const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/jht-switch.js'), 'import', kind, file, '--config', configFile, ...extra],
+    { cwd: ROOT, maxBuffer: 64 << 20 });
+  const s = (Date.now() - started) / 1000;
+  const rows = Number(/: (\d+) rows:/.exec(stdout)?.[1] ?? 0);
+  note(`  import ${kind.padEnd(12)} ${path.basename(file).padEnd(20)} ${String(rows).padStart(9)} rows in ${s.toFixed(1).padStart(6)} s = ` +
+    `${String(Math.round(rows / s)).padStart(7)} rows/s  (${stdout.trim().split('\n').at(-1)})`);
+  return s;
+}
+
+const generated = Date.now();
+const files = await writeScaleFiles(workDir, n, daily);
+const csvBytes = (await Promise.all(Object.values(files).map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+note(`generated ${(csvBytes / 1e9).toFixed(2)} GB of CSV in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
+
+let total = 0;
+total += await timedImport('participants', files.participants, ['--initial']);
+total += await timedImport('links', files.links, ['--initial']);
+total += await timedImport('postings', files.openings, ['--initial']);
+note(`initial load: ${total.toFixed(1)} s in all (${n} participants, ${n + Math.floor(n / 10)} links, ${n} openings)`);
+
+// This database holds (synthetic) real data now: serve refuses root outside the demo unless told (containers, CI).
+if (process.getuid?.() === 0) process.env.JHT_ALLOW_ROOT = '1';
+const server = await startSwitchProcess({ workDir, maxConnections: 200 });
+try {
+  await timedImport('postings', files.daily, []);
+  const db = new pg.Client({
+    host: '127.0.0.1', port: Number((await import('node:fs')).readFileSync(path.join(workDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]),
+    user: 'postgres', password: (await import('node:fs')).readFileSync(`${path.join(workDir, 'pg')}.password`, 'utf8').trim(), database: 'jht_switch',
+  });
+  await db.connect();
+  const { rows: [size] } = await db.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
+  await db.end();
+  note(`database ${(Number(size!.bytes) / 1e9).toFixed(2)} GB = ${Math.round(Number(size!.bytes) / n)} bytes per participant`);
+
+  const population = Array.from({ length: Number(values.cards) }, () => cardOf(Math.floor(Math.random() * n)));
+  const demoCards = ['6040990000000001', '6040990000000019'];
+  const load = (pans: string[]): Promise<LoadReport> => runLoadProcess([
+    '--port', String(server.port), '--max', '--connections', '4', '--duration', values.duration, '--warmup', '2', '--pan', ...pans,
+  ]);
+  const results: Record<'demo' | 'population', LoadReport[]> = { demo: [], population: [] };
+  for (let i = 0; i < runs; i += 1) {
+    for (const [name, pans] of [['demo', demoCards], ['population', population]] as const) {
+      const report = await load([...pans]);
+      results[name].push(report);
+      note(`  run ${i + 1} ${name.padEnd(10)} ${String(report.tps).padStart(6)} TPS  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  errors ${report.errors}`);
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const summary = (name: 'demo' | 'population'): { tps: number; p50: number; p99: number } => ({
+    tps: median(results[name].map((r) => r.tps)), p50: median(results[name].map((r) => r.latencyMs.p50)), p99: median(results[name].map((r) => r.latencyMs.p99)),
+  });
+  const demo = summary('demo');
+  const pop = summary('population');
+  process.stdout.write(
+    `inquiry load, medians of ${runs} interleaved runs (--max, 4 connections, ${values.duration} s):\n` +
+    `  demo (3 participants)      ${demo.tps} TPS  p50 ${demo.p50.toFixed(2)} ms  p99 ${demo.p99.toFixed(2)} ms\n` +
+    `  population (${n})  ${pop.tps} TPS  p50 ${pop.p50.toFixed(2)} ms  p99 ${pop.p99.toFixed(2)} ms\n` +
+    `  ratio population/demo      TPS ${(pop.tps / demo.tps).toFixed(3)}  p50 ${(pop.p50 / demo.p50).toFixed(3)}  p99 ${(pop.p99 / demo.p99).toFixed(3)}\n`);
+} finally {
+  await server.stop();
+  if (!values.keep) await rm(workDir, { recursive: true, force: true });
+}

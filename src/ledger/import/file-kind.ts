@@ -1,0 +1,45 @@
+import type { PoolClient } from 'pg';
+import type { DataKey } from '../../security/keys/index.js';
+import type { CopyValue } from './copy-text.js';
+import type { CsvFileShape, CsvRecord } from './csv-records.js';
+import type { RowError } from './errors.js';
+
+/** One kind of data file (specs/DATA-FILES.md): how its rows are checked, hashed, staged and applied. */
+export interface FileKind {
+  readonly name: 'participants' | 'links' | 'postings';
+  readonly shape: CsvFileShape;
+  /** The columns of the TEMP staging table, after `line integer`; the COPY row gives them in this order. */
+  readonly staging: string;
+  /** The row to COPY (hashes and masked forms only), or why it is invalid. */
+  stage(record: CsvRecord, header: ReadonlySet<string>, key: DataKey): { row: CopyValue[] } | { errors: RowError[] };
+  /** After the COPY, before the checks: statements that resolve the staged rows against the ledger once. */
+  prepare?(client: PoolClient): Promise<void>;
+  /** Set-based checks on the staged rows against each other and the ledger: queries of (line, column, reason). */
+  checks(header: ReadonlySet<string>): readonly string[];
+  /** Applies the staged rows (table `stage`) in the caller's transaction. */
+  apply(client: PoolClient, header: ReadonlySet<string>, key: DataKey, initial: boolean): Promise<ApplyCounts>;
+  /** --initial: how many rows of this kind the ledger holds beyond the demo's (must be 0); $1 is the demo's KPJs. */
+  readonly realRowsSql: string;
+}
+
+export interface LinkMove {
+  readonly line: number;
+  readonly kind: string;
+  readonly last4: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface ApplyCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  moves: LinkMove[];
+}
+
+/** `count(*)` of a statement, for the counts. `keyId` is bound as $1 when the statement uses it. */
+export async function countOf(client: PoolClient, sql: string, keyId?: string): Promise<number> {
+  const { rows } = await client.query<{ n: string | number | bigint }>(sql, keyId !== undefined && sql.includes('$1') ? [keyId] : []);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,8 @@
+/** The data import (specs/DATA-FILES.md): the CLI and the demo seed import from here. */
+export { importInto, lockImports, runImport, type ImportOptions, type ImportSummary, type RunImportOptions } from './importer.js';
+export { ImportError, MAX_ERRORS_SHOWN, formatRowError, type ImportErrorCode, type RowError } from './errors.js';
+export type { ApplyCounts, FileKind, LinkMove } from './file-kind.js';
+export { participantsFile } from './participants-file.js';
+export { linksFile, linkNumber } from './links-file.js';
+export { postingsFile } from './postings-file.js';
+export { FILE_KINDS } from './file-kinds.js';

@@ -1,0 +1,107 @@
+import { maskEmail, maskLast4, normaliseEmail, normaliseMsisdn, normaliseNik, type Normalised } from '../../contacts/index.js';
+import type { DataKey } from '../../security/keys/index.js';
+import type { CopyValue } from './copy-text.js';
+import { RowChecker, kpjProblem, oneOf, textProblem } from './fields.js';
+import { countOf, type FileKind } from './file-kind.js';
+
+/**
+ * participants.csv: `kpj,nik,name,status,msisdn,email` (specs/DATA-FILES.md). The key is kpj; an absent
+ * column leaves that field unchanged, a blank value clears it (name and status cannot be blank). NIK, MSISDN
+ * and e-mail are hashed here under the data key's `contact` purpose; only the hash, the key id and a masked
+ * form are staged.
+ */
+
+const STATUSES = ['ACTIVE', 'BLOCKED', 'CLOSED'] as const;
+
+/** The contact columns: the staged hash column, the masked column, and how the value is normalised and masked. */
+const CONTACTS = [
+  { column: 'nik', normalise: normaliseNik, mask: maskLast4, masked: 'nik_last4' },
+  { column: 'msisdn', normalise: normaliseMsisdn, mask: maskLast4, masked: 'msisdn_last4' },
+  { column: 'email', normalise: normaliseEmail, mask: maskEmail, masked: 'email_masked' },
+] as const satisfies readonly { column: string; normalise: (raw: string) => Normalised; mask: (v: string) => string; masked: string }[];
+
+/** participant column ← staging expression, for the columns the file has. */
+function assignments(header: ReadonlySet<string>): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (header.has('name')) pairs.push(['name', 's.name']);
+  if (header.has('status')) pairs.push(['membership_status', 's.status']);
+  for (const contact of CONTACTS) {
+    if (!header.has(contact.column)) continue;
+    pairs.push([`${contact.column}_hash`, `s.${contact.column}_hash`]);
+    pairs.push([`${contact.column}_key_id`, `CASE WHEN s.${contact.column}_hash IS NULL THEN NULL ELSE $1::text END`]);
+    pairs.push([contact.masked, `s.${contact.masked}`]);
+  }
+  return pairs;
+}
+
+export const participantsFile: FileKind = {
+  name: 'participants',
+  shape: { known: ['kpj', 'nik', 'name', 'status', 'msisdn', 'email'], required: ['kpj'] },
+  staging: `kpj char(11), name text, status text, nik_hash bytea, nik_last4 text, msisdn_hash bytea, msisdn_last4 text,
+            email_hash bytea, email_masked text`,
+
+  stage(record, _header, key: DataKey) {
+    const check = new RowChecker(record.line, record.values);
+    const kpj = check.get('kpj', kpjProblem);
+    const name = check.get('name', textProblem(100));
+    const status = check.get('status', oneOf(STATUSES));
+    const contacts: CopyValue[] = [];
+    for (const contact of CONTACTS) {
+      const raw = check.raw(contact.column);
+      if (raw === undefined || raw === '') {
+        contacts.push(null, null);
+        continue;
+      }
+      const normalised = contact.normalise(raw);
+      if (!normalised.ok) {
+        check.fail(contact.column, normalised.reason);
+        contacts.push(null, null);
+        continue;
+      }
+      contacts.push(key.hmac('contact', normalised.value), contact.mask(normalised.value));
+    }
+    if (check.errors.length > 0) return { errors: check.errors };
+    return { row: [kpj ?? null, name ?? null, status ?? null, ...contacts] };
+  },
+
+  checks(header) {
+    return [
+      `SELECT line, 'kpj' AS "column", 'appears again (first on line ' || first || ')' AS reason
+         FROM (SELECT line, min(line) OVER (PARTITION BY kpj) AS first FROM stage) d WHERE line <> first`,
+      ...(header.has('name') ? [] : [
+        `SELECT s.line, 'name' AS "column", 'required for a new participant (the file has no name column)' AS reason
+           FROM stage s WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)`,
+      ]),
+    ];
+  },
+
+  async apply(client, header, key, initial) {
+    const pairs = assignments(header);
+    const updated = initial || pairs.length === 0 ? 0 : await countOf(client, `
+      WITH changed AS (
+        UPDATE participant p SET ${pairs.map(([column, value]) => `${column} = ${value}`).join(', ')}
+          FROM stage s
+         WHERE p.kpj_number = s.kpj
+           AND (${pairs.map(([column]) => `p.${column}`).join(', ')}) IS DISTINCT FROM (${pairs.map(([, value]) => value).join(', ')})
+        RETURNING 1)
+      SELECT count(*) AS n FROM changed`, key.id);
+    const columns = ['kpj_number', ...pairs.map(([column]) => column)];
+    const values = ['s.kpj', ...pairs.map(([, value]) => value)];
+    if (!header.has('status')) {
+      columns.push('membership_status');
+      values.push("'ACTIVE'");
+    }
+    const inserted = await countOf(client, `
+      WITH added AS (
+        INSERT INTO participant (${columns.join(', ')})
+        SELECT ${values.join(', ')} FROM stage s
+         WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)
+         ORDER BY s.line
+        RETURNING 1)
+      SELECT count(*) AS n FROM added`, key.id);
+    const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
+    return { inserted, updated, unchanged: total - inserted - updated, removed: 0, moves: [] };
+  },
+
+  realRowsSql: 'SELECT count(*) AS n FROM participant WHERE kpj_number <> ALL ($1::text[])',
+};

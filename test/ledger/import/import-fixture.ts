@@ -1,0 +1,49 @@
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import type { Pool } from 'pg';
+import { FILE_KINDS, ImportError, runImport, type ImportSummary, type RowError } from '../../../src/ledger/import/index.js';
+import { ledgerTypes } from '../../../src/ledger/pool.js';
+import { IMPORTER_ROLE } from '../../../src/ledger/roles.js';
+import { getTestDatabase, roleDatabaseUrl, scratchDatabase, TEST_KEYS } from '../../support/index.js';
+
+/**
+ * A fresh, migrated database (no demo data) and a pool on it as the importer role: each import test file gets
+ * its own, so that marking it real, or filling it, touches no other test.
+ */
+export interface ImportFixture {
+  admin: Pool;
+  importer: Pool;
+  /** Imports `csv` as `kind`: the summary, or the ImportError's row errors. */
+  load(kind: keyof typeof FILE_KINDS, csv: string, options?: { dryRun?: boolean }): Promise<ImportSummary>;
+  loadFailing(kind: keyof typeof FILE_KINDS, csv: string): Promise<RowError[]>;
+  count(table: string): Promise<number>;
+  drop(): Promise<void>;
+}
+
+export async function importFixture(): Promise<ImportFixture> {
+  const scratch = await scratchDatabase((await getTestDatabase()).pool);
+  const url = new URL(await roleDatabaseUrl(IMPORTER_ROLE));
+  url.pathname = `/${(scratch.pool.options.database as string)}`;
+  const importer = new pg.Pool({ connectionString: url.toString(), types: ledgerTypes(), max: 3 });
+  importer.on('error', () => undefined);
+  const load = (kind: keyof typeof FILE_KINDS, csv: string, options: { dryRun?: boolean } = {}): Promise<ImportSummary> =>
+    runImport(importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: `${kind}.csv`, key: TEST_KEYS.current, ...options });
+  return {
+    admin: scratch.pool,
+    importer,
+    load,
+    async loadFailing(kind, csv) {
+      const error = await load(kind, csv).then(() => undefined, (e: unknown) => e);
+      if (!(error instanceof ImportError)) throw new Error(`expected an ImportError, got ${String(error)}`);
+      return [...error.rowErrors];
+    },
+    async count(table) {
+      const { rows } = await scratch.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+      return rows[0]!.n;
+    },
+    async drop() {
+      await importer.end();
+      await scratch.drop();
+    },
+  };
+}

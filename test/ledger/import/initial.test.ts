@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { ImportError } from '../../../src/ledger/import/index.js';
+import { FILE_KINDS, runImport } from '../../../src/ledger/import/index.js';
+import { Readable } from 'node:stream';
+import { TEST_KEYS } from '../../support/index.js';
+import { importFixture, type ImportFixture } from './import-fixture.js';
+
+/** The indexes and constraints of the ledger's tables, as PostgreSQL would re-create them. */
+const SCHEMA_SQL = `
+  SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL
+  SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  ORDER BY 1`;
+
+describe('ledger/import: --initial, the bulk first load', function () {
+  this.timeout(60_000);
+  let fx: ImportFixture;
+  before(async () => {
+    fx = await importFixture();
+  });
+  after(() => fx?.drop());
+
+  const initial = (kind: keyof typeof FILE_KINDS, csv: string): ReturnType<typeof runImport> =>
+    runImport(fx.importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: kind, key: TEST_KEYS.current, initial: true });
+
+  it('loads an empty ledger and leaves exactly the indexes and constraints of the migrations', async () => {
+    const { rows: before } = await fx.admin.query<{ def: string }>(SCHEMA_SQL);
+    const people = Array.from({ length: 50 }, (_, i) => `150000000${String(i).padStart(2, '0')},PERSON ${i},ACTIVE,0812000000${String(i).padStart(2, '0')}`);
+    expect(await initial('participants', `kpj,name,status,msisdn\n${people.join('\n')}\n`)).to.include({ inserted: 50 });
+    expect(await initial('links', 'kind,number,kpj,status\nCARD,4111111111111111,15000000001,ACTIVE\n')).to.include({ inserted: 1 });
+    expect(await initial('postings', 'source_ref,kpj,kind,amount_sen,value_date\nO,15000000001,OPENING,700,2026-10-31\n')).to.include({ inserted: 1 });
+    const { rows: after } = await fx.admin.query<{ def: string }>(SCHEMA_SQL);
+    expect(after.map((r) => r.def)).to.deep.equal(before.map((r) => r.def));
+    const { rows: [balance] } = await fx.admin.query<{ balance_sen: bigint }>(
+      "SELECT b.balance_sen FROM jht_balance b JOIN participant p ON p.id = b.participant_id WHERE p.kpj_number = '15000000001'");
+    expect(BigInt(balance!.balance_sen)).to.equal(700n);
+  });
+
+  it('a transaction that began a bulk load and did not end it cannot commit: no index is lost', async () => {
+    const { rows: before } = await fx.admin.query<{ def: string }>(SCHEMA_SQL);
+    const client = await fx.importer.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT import_bulk_begin('links')");
+      const refused = await client.query('COMMIT').then(() => undefined, (error: unknown) => error);
+      expect(refused).to.have.property('code', 'JH005');
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+    const { rows: after } = await fx.admin.query<{ def: string }>(SCHEMA_SQL);
+    expect(after.map((r) => r.def)).to.deep.equal(before.map((r) => r.def));
+  });
+
+  it('is refused once the ledger holds real rows of that file, and then nothing changes', async () => {
+    const error = await initial('participants', 'kpj,name\n15000000099,LATE\n').then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ImportError).and.have.property('code', 'IMPORT_NOT_EMPTY');
+    expect(await fx.count('participant')).to.equal(50);
+  });
+});
