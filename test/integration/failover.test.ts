@@ -119,6 +119,7 @@ describe('integration: two switches behind HAProxy on one database', function ()
         transport: { trustedProxies: ['127.0.0.1'] },
         partners: [{ id: 'demo', name: 'Demo Bank', acquirerIds: ['99901'], limits: { requestsPerSecond: 5_000 } }],
         admin: { socketPath: instance.socket },
+        channels: { rest: { port: 0 } },
         metrics: { host: '127.0.0.1', port: instance.checkPort, tls: { keyFile: path.join(dir, 'metrics.key'), certFile: path.join(dir, 'metrics.cert') } },
       }));
       instances.push(instance);

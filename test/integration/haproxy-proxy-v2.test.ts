@@ -47,6 +47,7 @@ describe('integration: HAProxy (send-proxy-v2) in front of two switches', functi
           { id: 'bank-seven', name: 'Bank Seven', acquirerIds: ['99907'], allowFrom: [BANK_SEVEN] },
         ],
         admin: { socketPath: path.join(dir, `admin${n}.sock`) },
+        channels: { rest: { port: 0 } },
         metrics: { host: '127.0.0.1', port: backend.metrics, tls: { keyFile: path.join(dir, 'metrics.key'), certFile: path.join(dir, 'metrics.cert') } },
       }));
       switches.push(await startServe(['--config', configFile], { DATABASE_URL: databaseUrl }));

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,13 +30,13 @@ describe('import: attaches to the embedded cluster of a serving switch', functio
   it('imports participants, links and postings live, and the next inquiry is answered from them', async () => {
     const port = await freePort();
     const config = path.join(dir, 'switch.json');
-    // A data key of this run's own (not the public development key), for the switch and the import alike.
+    // The switch and the import use the tests' own real data key (JHT_DATA_KEY_FILE, test/support/database.ts).
     await writeFile(config, JSON.stringify({
-      cardKey: randomBytes(32).toString('hex'),
       listen: { host: '127.0.0.1', port },
       database: { dataDir: path.join(dir, 'pg'), embeddedPort: await freePort() },
       admin: { socketPath: path.join(dir, 'admin.sock') },
       metrics: { port: 0 },
+      channels: { rest: { port: 0 } },
     }));
     serve = await startServe(['--config', config], { DATABASE_URL: undefined });
     const files = {
