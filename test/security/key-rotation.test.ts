@@ -148,7 +148,7 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
     expect(status.status, status.stderr).to.equal(0);
     const rows = JSON.parse(status.stdout) as { id: string; role: string; checkValues: Record<string, string>; database: { links: number; retired: boolean } }[];
     expect(rows.map((r) => [r.id, r.role, r.database.links, r.database.retired])).to.deep.equal([[keyB.id, 'current', DEMO_LINKS, false], [keyA.id, 'not held', 0, false]]);
-    expect(rows[0]!.checkValues).to.deep.equal({ instrument: keyB.checkValue('instrument'), 'request-digest': keyB.checkValue('request-digest'), contact: keyB.checkValue('contact'), 'rest-issuer': keyB.checkValue('rest-issuer') });
+    expect(rows[0]!.checkValues).to.deep.equal({ instrument: keyB.checkValue('instrument'), 'request-digest': keyB.checkValue('request-digest'), contact: keyB.checkValue('contact') });
     for (const secret of [materialA, materialB]) expect(status.stdout + status.stderr).to.not.include(secret.toString('hex'));
 
     const importer = await roleUrl('jht_importer');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { expect } from 'chai';
 import { DataKeyNotHeldError, assertDataKeysHeld, instrumentHash, registerDataKey, seedDemoData } from '../../src/ledger/index.js';
@@ -7,7 +7,20 @@ import {
 } from '../../src/security/keys/index.js';
 import { TEST_KEYS, demo, expectThrows, getTestDatabase, scratchDatabase } from '../support/index.js';
 
+/** A purpose key as SECURITY.md documents its derivation, computed here independently of the code under test. */
+function derived(material: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', material, Buffer.from('jht-switch data key v1'), `jht-switch/${purpose}/v1`, 32));
+}
+
 describe('security: the key model (src/security/keys)', () => {
+  it('derives each purpose key by HKDF-SHA256 exactly as SECURITY.md says', () => {
+    const material = randomBytes(32);
+    const key = new DataKey(material);
+    for (const purpose of KEY_PURPOSES) {
+      expect(key.hmac(purpose, '42').equals(createHmac('sha256', derived(material, purpose)).update('42').digest()), purpose).to.equal(true);
+    }
+  });
+
   const material = randomBytes(32);
   const key = new DataKey(material);
 
@@ -30,7 +43,7 @@ describe('security: the key model (src/security/keys)', () => {
     const printed = [JSON.stringify({ key }), inspect(key), `${key}`, JSON.stringify(new KeyRing({ current: key }))].join(' ');
     expect(printed).to.include(key.id);
     expect(printed).to.not.include(material.toString('hex'));
-    expect(printed).to.not.include(key.keyFor('instrument').toString('hex'));
+    expect(printed).to.not.include(derived(material, 'instrument').toString('hex'));
   });
 
   it('refuses a key shorter than 32 bytes, and the same key twice in one ring', () => {
@@ -75,11 +88,12 @@ describe('ledger: each hash names its key (migration 008)', function () {
     if (!db.embedded) this.skip(); // needs CREATE DATABASE
     const scratch = await scratchDatabase(db.pool);
     try {
-      const foreign = new DataKey(randomBytes(32));
+      const foreignMaterial = randomBytes(32);
+      const foreign = new DataKey(foreignMaterial);
       await seedDemoData(scratch.pool, foreign);
       const refused = await assertDataKeysHeld(scratch.pool, developmentKeyRing()).then(() => undefined, (e: unknown) => e);
       expect(refused).to.be.instanceOf(DataKeyNotHeldError).and.have.property('code', 'LEDGER_DATA_KEY_NOT_HELD');
-      expect(String(refused)).to.include(foreign.id).and.not.include(foreign.keyFor('instrument').toString('hex'));
+      expect(String(refused)).to.include(foreign.id).and.not.include(derived(foreignMaterial, 'instrument').toString('hex'));
       await assertDataKeysHeld(scratch.pool, new KeyRing({ current: developmentKeyRing().current, previous: foreign }));
 
       await registerDataKey(scratch.pool, foreign);

@@ -8,11 +8,13 @@ import { DataKeyError } from './errors.js';
  * purpose is useless for another and one file is all an operator has to guard and rotate:
  * - `instrument`: HMAC of card numbers (field 2) and account numbers (field 102), to find their links;
  * - `request-digest`: HMAC of a request's canonical bytes, to tell a retransmission from a duplicate;
- * - `contact`: HMAC of NIKs, MSISDNs and e-mail addresses;
- * - `rest-issuer`: the seed of the REST development issuer's signing key (the embedded demo only).
+ * - `contact`: HMAC of NIKs, MSISDNs and e-mail addresses.
+ * The REST API holds no key of its own: production tokens are verified against BPJS's identity provider
+ * (its JWKS), and the embedded demo's development issuer has a random key pair of its own
+ * (src/channels/rest/dev-issuer.ts).
  * MAC keys (X9.19) are exchanged with each bank and are not derived: src/security/mac-key.ts.
  */
-export const KEY_PURPOSES = ['instrument', 'request-digest', 'contact', 'rest-issuer'] as const;
+export const KEY_PURPOSES = ['instrument', 'request-digest', 'contact'] as const;
 export type KeyPurpose = typeof KEY_PURPOSES[number];
 
 /** 256 bits: an HMAC key as strong as its output, and no shorter than what `openssl rand 32` gives. */
@@ -53,11 +55,6 @@ export class DataKey {
    */
   checkValue(purpose: KeyPurpose): string {
     return createHmac('sha256', this.#key(purpose)).update(Buffer.alloc(32)).digest('hex').slice(0, CHECK_VALUE_HEX).toUpperCase();
-  }
-
-  /** The raw purpose key, for the one consumer that needs key bytes rather than an HMAC (the dev issuer's seed). */
-  keyFor(purpose: KeyPurpose): Buffer {
-    return Buffer.from(this.#key(purpose));
   }
 
   toJSON(): { id: string } {
