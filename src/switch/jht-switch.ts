@@ -107,10 +107,9 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     throw error;
   });
 
-  const ledger = new LedgerReader(database.pool, {
+  const ledger = new LedgerReader({
     keys,
     log,
-    timeoutMs: config.ledger.timeoutMs,
     resetTimeoutMs: config.ledger.breakerResetMs,
     errorThresholdPercentage: config.ledger.breakerErrorPercentage,
     volumeThreshold: config.ledger.breakerVolumeThreshold,

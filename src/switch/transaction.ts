@@ -7,9 +7,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ResponseCode } from '../iso8583/vocabulary/index.js';
 import type { Session } from './session.js';
 
-/** The ledger as the pipeline needs it; LedgerReader implements it behind the circuit breaker. */
+/** The ledger as the pipeline needs it (its reads ride in the claim); LedgerReader implements it. */
 export interface LedgerPort {
-  lookup(instrument: InstrumentRef): Promise<ParticipantLookup>;
   /** A card (2) or an account (102) as the ledger keys it (an HMAC, never the number). */
   card(pan: string): InstrumentRef;
   account(account: string): InstrumentRef;

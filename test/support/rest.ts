@@ -135,8 +135,8 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     },
   });
   const pool = await connectAsRole(SWITCH_ROLE, { max: 4 });
-  const ledger = new LedgerReader(pool, {
-    keys: TEST_KEYS, log, timeoutMs: parsed.ledger.timeoutMs, resetTimeoutMs: parsed.ledger.breakerResetMs,
+  const ledger = new LedgerReader({
+    keys: TEST_KEYS, log, resetTimeoutMs: parsed.ledger.breakerResetMs,
     errorThresholdPercentage: parsed.ledger.breakerErrorPercentage, volumeThreshold: parsed.ledger.breakerVolumeThreshold,
   });
   const registry = new Registry();

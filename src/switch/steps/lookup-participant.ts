@@ -11,12 +11,13 @@ export function instrumentOf(tx: Transaction, services: SwitchServices): Instrum
 
 /**
  * Maps the instrument to a participant and its JHT balance: 14 when nothing is linked, 57 when the link or
- * the membership is not active. The read normally came with the duplicate-detection claim; otherwise it is
- * made here, behind the circuit breaker (91 when the ledger is unavailable or late).
+ * the membership is not active. The read came with the duplicate-detection claim (detectDuplicate), in the
+ * same statement behind the circuit breaker.
  */
-export const lookupParticipant: Step = async (tx, services) => {
-  const lookup = tx.lookup ?? (await services.ledger.lookup(instrumentOf(tx, services)));
-  tx.lookup = lookup;
+export const lookupParticipant: Step = (tx) => {
+  const lookup = tx.lookup;
+  // detectDuplicate lets a request through only with a claim won here, and every claim carries the read.
+  if (lookup === undefined) throw new Error('no ledger read came with the claim');
   if (lookup.kind === 'not-linked') return tx.refuse(ResponseCode.NoParticipantLinked, 'no participant linked');
   if (lookup.linkStatus !== ACTIVE) return tx.refuse(ResponseCode.ParticipantBlocked, `link is ${lookup.linkStatus}`);
   if (lookup.membershipStatus !== ACTIVE) return tx.refuse(ResponseCode.ParticipantBlocked, `membership is ${lookup.membershipStatus}`);
