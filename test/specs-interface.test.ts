@@ -16,7 +16,7 @@ import type { ParticipantLookup } from '../src/ledger/index.js';
 import { MacKey, keyCheckValue, loadMacKeys, macFieldOf, verifyMessage, x919Mac } from '../src/security/index.js';
 import { ResponseCode, responseMti } from '../src/iso8583/vocabulary/index.js';
 import { buildResponse } from '../src/switch/respond.js';
-import type { Transaction } from '../src/switch/transaction.js';
+import type { DecodedTransaction } from '../src/switch/transaction.js';
 import { createFraming, type FramingName } from '../src/transport/index.js';
 import { PUBLISHED_TEST_MAC_KEY, withCredentials } from './support/index.js';
 
@@ -183,7 +183,7 @@ function expectedAnswer(request: IsoMessage): IsoMessage {
     if (lookup.kind === 'not-linked') responseCode = ResponseCode.NoParticipantLinked;
     else if (lookup.membershipStatus !== 'ACTIVE') responseCode = ResponseCode.ParticipantBlocked;
   }
-  const tx = { request, responseCode, lookup, replay: undefined } as unknown as Transaction;
+  const tx = { request, responseCode, lookup, replay: undefined } as unknown as DecodedTransaction;
   return buildResponse(tx);
 }
 

@@ -1,7 +1,7 @@
 import { IsoMessage } from '../iso8583/index.js';
 import { additionalAmounts, participantData } from '../iso8583/vocabulary/index.js';
 import { Field, ResponseCode, responseMti } from '../iso8583/vocabulary/index.js';
-import type { StoredResponse, Transaction } from './transaction.js';
+import type { DecodedTransaction, StoredResponse } from './transaction.js';
 
 /** Fields an inquiry or reversal answer echoes as received (CONTRACT), those present. */
 const ECHOED_BY_FINANCIAL = [
@@ -18,9 +18,9 @@ function echoedFields(mti: string): readonly number[] {
 }
 
 /** The part of an answer that is not an echo: stored for retransmissions. */
-export function replayableOf(tx: Transaction): StoredResponse {
+export function replayableOf(tx: DecodedTransaction): StoredResponse {
   const lookup = tx.lookup;
-  if (tx.responseCode !== ResponseCode.Approved || lookup?.kind !== 'found') return { responseCode: tx.responseCode! };
+  if (tx.responseCode !== ResponseCode.Approved || lookup?.kind !== 'found') return { responseCode: tx.responseCode ?? ResponseCode.SystemError };
   return {
     responseCode: ResponseCode.Approved,
     additionalAmounts: additionalAmounts(lookup.balanceSen),
@@ -32,8 +32,8 @@ export function replayableOf(tx: Transaction): StoredResponse {
  * The answer to a request: echoes per the contract plus 39, and 54/48 when approved. A retransmission
  * gets the stored answer with the echoes rebuilt from the (byte-identical) request.
  */
-export function buildResponse(tx: Transaction): IsoMessage {
-  const request = tx.request!;
+export function buildResponse(tx: DecodedTransaction): IsoMessage {
+  const { request } = tx;
   const response = new IsoMessage(responseMti(request.mti));
   for (const field of echoedFields(request.mti)) {
     const value = request.get(field);

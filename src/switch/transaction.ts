@@ -1,6 +1,6 @@
 import type { IsoMessage, Packager } from '../iso8583/index.js';
 import type { ClaimResult, JournalKind, RequestDigest, ReversalMark, StoredResponse, TransactionKey } from '../journal/index.js';
-import type { MacKey } from '../security/index.js';
+import type { MacKey, MacVerdict } from '../security/index.js';
 import type { KeyRing } from '../security/keys/index.js';
 import type { InstrumentRef, ParticipantLookup } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -43,10 +43,12 @@ export interface SwitchServices {
 
 /**
  * The context a request travels through the pipeline with (jPOS's Context): each step reads what the
- * earlier ones left and either lets it go on or sets a response code, which ends the chain.
+ * earlier ones left (the claim, the ledger's read, the kind of row to journal) and returns its verdict;
+ * only the runner (pipeline.ts) writes the decision.
  */
 export class Transaction {
   request: IsoMessage | undefined;
+  /** The decision: set by the runner from the first step that refuses or answers, never by a step. */
   responseCode: ResponseCode | undefined;
   kind: JournalKind = 'request';
   /** The ledger's answer: read with the duplicate-detection claim (see detectDuplicate). */
@@ -57,13 +59,12 @@ export class Transaction {
   /** Why the transaction was refused or failed, for the log line (never card data). */
   note: string | undefined;
   /**
-   * Whether the request's MAC was checked (good or bad) for a partner that uses one. Only then is the
-   * answer signed: signing answers to requests nobody verified (a 30 for a frame that does not decode, a
-   * 12 for an unknown MTI) would MAC bytes of the sender's choosing, a signing oracle.
+   * The request's MAC, verified once on arrival for a partner that uses one (undefined: no MAC in use, or a
+   * frame that did not decode). Only a checked request's answer is signed: signing answers to requests
+   * nobody verified (a 30 for a frame that does not decode) would MAC bytes of the sender's choosing, a
+   * signing oracle.
    */
-  macChecked = false;
-  /** The MAC key that verified the request: its answer is signed with it (undefined: the current key). */
-  macKey: MacKey | undefined;
+  mac: { readonly verdict: MacVerdict; readonly key: MacKey | undefined } | undefined;
 
   constructor(
     readonly session: Session,
@@ -73,12 +74,44 @@ export class Transaction {
     readonly startedNs = process.hrtime.bigint(),
   ) {}
 
-  /** Ends the chain with a response code. */
-  refuse(code: ResponseCode, note?: string): void {
+  /** Whether the request's MAC was checked (good or bad): then its answer is signed. */
+  get macChecked(): boolean {
+    return this.mac !== undefined;
+  }
+
+  /** The MAC key that verified the request: its answer is signed with it (undefined: the current key). */
+  get macKey(): MacKey | undefined {
+    return this.mac?.key;
+  }
+
+  /** Records a decision (the runner's, or a failure's: 91, 96): the response code and why. */
+  decide(code: ResponseCode, note?: string): void {
     this.responseCode = code;
     if (note !== undefined) this.note = note;
   }
 }
 
+/** A transaction whose frame decoded (wholly, or in part for a 30): what every step sees. */
+export type DecodedTransaction = Transaction & { request: IsoMessage };
+
+/**
+ * A step's verdict (jPOS's TransactionParticipant and AbortParticipant): nothing to let the request go on;
+ * a refusal with its code; or the answer (00 from what the context holds, or a stored answer sent again).
+ * The first step that refuses or answers ends the list; the steps after the decision always run.
+ */
+export type Verdict =
+  | undefined
+  | { readonly refuse: ResponseCode; readonly note?: string }
+  | { readonly answer: 'approved' }
+  | { readonly answer: 'replay'; readonly stored: StoredResponse };
+
+/** Lets the request go on to the next step. */
+export const CONTINUE: Verdict = undefined;
+
+/** A refusal with `code`; `note` says why in the log line (never card data). */
+export function refuse(code: ResponseCode, note?: string): Verdict {
+  return note === undefined ? { refuse: code } : { refuse: code, note };
+}
+
 /** A participant: one small step of the pipeline. */
-export type Step = (tx: Transaction, services: SwitchServices) => void | Promise<void>;
+export type Step = (tx: DecodedTransaction, services: SwitchServices) => Verdict | Promise<Verdict>;

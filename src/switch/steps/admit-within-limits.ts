@@ -1,5 +1,5 @@
 import { ResponseCode } from '../../iso8583/vocabulary/index.js';
-import type { Step } from '../transaction.js';
+import { CONTINUE, refuse, type Step } from '../transaction.js';
 
 /**
  * 97 when the partner is over its configured requests in flight or requests per second: refused at
@@ -7,6 +7,7 @@ import type { Step } from '../transaction.js';
  */
 export const admitWithinLimits: Step = (tx) => {
   const load = tx.session.load;
-  if (load.overInFlight) return tx.refuse(ResponseCode.PartnerLimitExceeded, 'partner over its in-flight limit');
-  if (!load.takeToken()) return tx.refuse(ResponseCode.PartnerLimitExceeded, 'partner over its requests-per-second limit');
+  if (load.overInFlight) return refuse(ResponseCode.PartnerLimitExceeded, 'partner over its in-flight limit');
+  if (!load.takeToken()) return refuse(ResponseCode.PartnerLimitExceeded, 'partner over its requests-per-second limit');
+  return CONTINUE;
 };

@@ -1,14 +1,15 @@
 import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
-import type { Step } from '../transaction.js';
+import { CONTINUE, refuse, type Step } from '../transaction.js';
 
 /** 58 unless the session has signed on and field 32 belongs to the partner bound to this connection. */
 export const bindAcquirer: Step = (tx) => {
-  const acquirer = tx.request!.get(Field.AcquirerId);
-  if (acquirer === undefined) return tx.refuse(ResponseCode.FormatError, 'field 32 missing');
+  const acquirer = tx.request.get(Field.AcquirerId);
+  if (acquirer === undefined) return refuse(ResponseCode.FormatError, 'field 32 missing');
   if (!tx.session.ownsAcquirer(acquirer)) {
-    return tx.refuse(ResponseCode.AcquirerNotPermitted, `acquirer ${acquirer} is not partner ${tx.session.partner.id}'s`);
+    return refuse(ResponseCode.AcquirerNotPermitted, `acquirer ${acquirer} is not partner ${tx.session.partner.id}'s`);
   }
-  if (!tx.session.mayTransact) return tx.refuse(ResponseCode.AcquirerNotPermitted, 'session has not signed on');
+  if (!tx.session.mayTransact) return refuse(ResponseCode.AcquirerNotPermitted, 'session has not signed on');
+  return CONTINUE;
 };
 
 /**
@@ -16,8 +17,9 @@ export const bindAcquirer: Step = (tx) => {
  * answer says nothing about whether the card is linked.
  */
 export const checkBin: Step = (tx) => {
-  const pan = tx.request!.get(Field.Pan);
+  const pan = tx.request.get(Field.Pan);
   if (pan !== undefined && !tx.session.issuesCard(pan)) {
-    return tx.refuse(ResponseCode.AcquirerNotPermitted, `card outside partner ${tx.session.partner.id}'s BINs`);
+    return refuse(ResponseCode.AcquirerNotPermitted, `card outside partner ${tx.session.partner.id}'s BINs`);
   }
+  return CONTINUE;
 };

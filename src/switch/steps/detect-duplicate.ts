@@ -3,12 +3,12 @@ import { requestDigest, type RequestDigest } from '../../journal/index.js';
 import type { KeyRing } from '../../security/keys/index.js';
 import { LedgerUnavailableError } from '../../ledger/index.js';
 import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
-import type { Step, Transaction, TransactionKey } from '../transaction.js';
+import { CONTINUE, refuse, type DecodedTransaction, type Step, type TransactionKey } from '../transaction.js';
 import { instrumentOf } from './lookup-participant.js';
 
 /** The duplicate-detection key: acquirer, STAN, transmission date-time and terminal (32 + 11 + 7 + 41). */
-export function transactionKeyOf(tx: Transaction): TransactionKey {
-  const request = tx.request!;
+export function transactionKeyOf(tx: DecodedTransaction): TransactionKey {
+  const request = tx.request;
   return {
     acquirerId: request.get(Field.AcquirerId)!,
     stan: request.get(Field.Stan)!,
@@ -66,7 +66,7 @@ export const detectDuplicate: Step = async (tx, services) => {
   // wait for a connection that will not come.
   if (services.ledger.state === 'open') throw new LedgerUnavailableError('breaker-open');
   const keys = services.transactionKeys;
-  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx.request!, tx.packager, services.keys), tx.request!.mti, instrumentOf(tx, services));
+  const claiming = keys.claim(transactionKeyOf(tx), requestDigestOf(tx.request, tx.packager, services.keys), tx.request.mti, instrumentOf(tx, services));
   // A claim that lands after the ATM got its 91 has no answer, and never will from here: a retransmission
   // finds its outcome unknown and processes it anew (see below), rather than being told 91 again.
   const abandonLateClaim = (): void => {
@@ -78,11 +78,11 @@ export const detectDuplicate: Step = async (tx, services) => {
   tx.txnKeyId = claim.id;
   if (claim.kind === 'new') {
     tx.lookup = claim.lookup;
-    return;
+    return CONTINUE;
   }
   if (claim.kind === 'duplicate') {
     tx.kind = 'duplicate';
-    return tx.refuse(ResponseCode.DuplicateTransmission, 'same 32+11+7+41 as an earlier request, other content');
+    return refuse(ResponseCode.DuplicateTransmission, 'same 32+11+7+41 as an earlier request, other content');
   }
   tx.kind = 'retransmission';
   // The original's answer comes within its budget and one commit; a claim older than this wait without an
@@ -98,11 +98,10 @@ export const detectDuplicate: Step = async (tx, services) => {
       tx.kind = 'reprocessed';
       tx.lookup = taken.lookup;
       tx.note = 'the original\'s outcome was unknown: processed anew';
-      return;
+      return CONTINUE;
     }
     original = await keys.awaitResponse(claim.id, waitMs); // another instance took it over just now
   }
-  if (!original) return tx.refuse(ResponseCode.SystemError, 'retransmission of a request whose answer is not known yet');
-  tx.replay = original;
-  tx.responseCode = original.responseCode as ResponseCode;
+  if (!original) return refuse(ResponseCode.SystemError, 'retransmission of a request whose answer is not known yet');
+  return { answer: 'replay', stored: original };
 };

@@ -1,12 +1,12 @@
 import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
-import type { InstrumentRef, Step, SwitchServices, Transaction } from '../transaction.js';
+import { refuse, type DecodedTransaction, type InstrumentRef, type Step, type SwitchServices } from '../transaction.js';
 
 const ACTIVE = 'ACTIVE';
 
 /** The card (2) or, failing that, the account (102) the inquiry is about, as the ledger keys it. */
-export function instrumentOf(tx: Transaction, services: SwitchServices): InstrumentRef {
-  const pan = tx.request!.get(Field.Pan);
-  return pan !== undefined ? services.ledger.card(pan) : services.ledger.account(tx.request!.get(Field.Account)!);
+export function instrumentOf(tx: DecodedTransaction, services: SwitchServices): InstrumentRef {
+  const pan = tx.request.get(Field.Pan);
+  return pan !== undefined ? services.ledger.card(pan) : services.ledger.account(tx.request.get(Field.Account)!);
 }
 
 /**
@@ -18,8 +18,8 @@ export const lookupParticipant: Step = (tx) => {
   const lookup = tx.lookup;
   // detectDuplicate lets a request through only with a claim won here, and every claim carries the read.
   if (lookup === undefined) throw new Error('no ledger read came with the claim');
-  if (lookup.kind === 'not-linked') return tx.refuse(ResponseCode.NoParticipantLinked, 'no participant linked');
-  if (lookup.linkStatus !== ACTIVE) return tx.refuse(ResponseCode.ParticipantBlocked, `link is ${lookup.linkStatus}`);
-  if (lookup.membershipStatus !== ACTIVE) return tx.refuse(ResponseCode.ParticipantBlocked, `membership is ${lookup.membershipStatus}`);
-  tx.responseCode = ResponseCode.Approved;
+  if (lookup.kind === 'not-linked') return refuse(ResponseCode.NoParticipantLinked, 'no participant linked');
+  if (lookup.linkStatus !== ACTIVE) return refuse(ResponseCode.ParticipantBlocked, `link is ${lookup.linkStatus}`);
+  if (lookup.membershipStatus !== ACTIVE) return refuse(ResponseCode.ParticipantBlocked, `membership is ${lookup.membershipStatus}`);
+  return { answer: 'approved' };
 };

@@ -1,12 +1,12 @@
 import { Field, NetworkCode, ResponseCode } from '../../iso8583/vocabulary/index.js';
-import type { Step } from '../transaction.js';
+import { refuse, type Step } from '../transaction.js';
 
 /** 0800: sign-on, sign-off and echo test change or check the session's state. */
 export const networkManagement: Step = (tx) => {
   tx.kind = 'network';
-  const request = tx.request!;
+  const request = tx.request;
   if (!request.has(Field.TransmissionDateTime) || !request.has(Field.Stan) || !request.has(Field.NetworkCode)) {
-    return tx.refuse(ResponseCode.FormatError, 'an 0800 needs fields 7, 11 and 70');
+    return refuse(ResponseCode.FormatError, 'an 0800 needs fields 7, 11 and 70');
   }
   switch (request.get(Field.NetworkCode)) {
     case NetworkCode.SignOn:
@@ -18,7 +18,7 @@ export const networkManagement: Step = (tx) => {
     case NetworkCode.EchoTest:
       break;
     default:
-      return tx.refuse(ResponseCode.UnsupportedTransaction, 'unknown network management code');
+      return refuse(ResponseCode.UnsupportedTransaction, 'unknown network management code');
   }
-  tx.responseCode = ResponseCode.Approved;
+  return { answer: 'approved' };
 };
