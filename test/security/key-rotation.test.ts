@@ -14,7 +14,7 @@ import {
 } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { DataKey, KeyRing, readConfiguredKeys, type KeysConfig } from '../../src/security/keys/index.js';
-import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
+import { startSwitch, type RunningSwitch } from '../../src/channels/atm/jht-switch.js';
 import { demo, getTestDatabase, readLedger, roleDatabaseUrl, runCli, scratchDatabase, uniqueStan, writeKeyFile } from '../support/index.js';
 
 /**
