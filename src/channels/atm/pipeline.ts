@@ -48,7 +48,6 @@ export type Outcome =
 /**
  * Decode (30): a message whose MTI or bitmap cannot be read gets no answer at all (CONTRACT). Any other
  * decode failure is answered 30 with what was decoded; its MAC cannot be checked, so that answer is unsigned.
- * A message that decodes has its MAC verified here, once, for the steps (and the dial-out's answers) to read.
  */
 function decode(tx: Transaction): { decoded: DecodedTransaction } | { garbage: Iso8583DecodeError } {
   let request: IsoMessage;
@@ -65,12 +64,15 @@ function decode(tx: Transaction): { decoded: DecodedTransaction } | { garbage: I
     return { decoded: tx as DecodedTransaction };
   }
   tx.request = request;
-  const keys = tx.session.macKeys;
-  if (keys) {
-    const { verdict, key } = keys.verify(tx.raw, request, tx.packager);
-    tx.mac = { verdict, key };
-  }
   return { decoded: tx as DecodedTransaction };
+}
+
+/** The MAC of a message that decoded, verified once, for the steps (verifyMac) and for the dial-out's answers. */
+function verifyOnArrival(tx: DecodedTransaction): void {
+  const keys = tx.session.macKeys;
+  if (!keys || tx.kind === 'format-error') return;
+  const { verdict, key } = keys.verify(tx.raw, tx.request, tx.packager);
+  tx.mac = { verdict, key };
 }
 
 /** Runs the steps until the first that refuses or answers; its verdict is the decision. */
@@ -94,9 +96,15 @@ export async function processRequest(raw: Transaction, services: SwitchServices)
   if ('garbage' in decoded) return { kind: 'garbage', error: decoded.garbage };
   const tx = decoded.decoded;
   const request = tx.request;
-  if (!expectsResponse(request.mti)) return { kind: 'ignore', tx, reason: `${request.mti} is a response; nothing to answer` };
+  if (!expectsResponse(request.mti)) {
+    verifyOnArrival(tx);
+    return { kind: 'ignore', tx, reason: `${request.mti} is a response; nothing to answer` };
+  }
   try {
-    if (tx.responseCode === undefined) await runSteps(stepsFor(request.mti), tx, services);
+    if (tx.responseCode === undefined) {
+      verifyOnArrival(tx);
+      await runSteps(stepsFor(request.mti), tx, services);
+    }
   } catch (error) {
     if (error instanceof LedgerUnavailableError) tx.decide(ResponseCode.LedgerUnavailable, `ledger ${error.reason}`);
     else {
