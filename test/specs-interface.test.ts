@@ -15,8 +15,8 @@ import { DEMO_AS_OF, DEMO_PARTICIPANTS } from '../src/ledger/demo-data.js';
 import type { ParticipantLookup } from '../src/ledger/index.js';
 import { MacKey, keyCheckValue, loadMacKeys, macFieldOf, verifyMessage, x919Mac } from '../src/security/index.js';
 import { ResponseCode, responseMti } from '../src/iso8583/vocabulary/index.js';
-import { buildResponse } from '../src/switch/respond.js';
-import type { Transaction } from '../src/switch/transaction.js';
+import { buildResponse } from '../src/channels/atm/respond.js';
+import type { DecodedTransaction } from '../src/channels/atm/transaction.js';
 import { createFraming, type FramingName } from '../src/transport/index.js';
 import { PUBLISHED_TEST_MAC_KEY, withCredentials } from './support/index.js';
 
@@ -174,7 +174,7 @@ function demoLookup(request: IsoMessage): ParticipantLookup {
   };
 }
 
-/** The answer src/switch/respond.ts builds for `request`, the way the pipeline would decide it on demo data. */
+/** The answer src/channels/atm/respond.ts builds for `request`, the way the pipeline would decide it on demo data. */
 function expectedAnswer(request: IsoMessage): IsoMessage {
   let responseCode: ResponseCode = ResponseCode.Approved;
   let lookup: ParticipantLookup | undefined;
@@ -183,7 +183,7 @@ function expectedAnswer(request: IsoMessage): IsoMessage {
     if (lookup.kind === 'not-linked') responseCode = ResponseCode.NoParticipantLinked;
     else if (lookup.membershipStatus !== 'ACTIVE') responseCode = ResponseCode.ParticipantBlocked;
   }
-  const tx = { request, responseCode, lookup, replay: undefined } as unknown as Transaction;
+  const tx = { request, responseCode, lookup, replay: undefined } as unknown as DecodedTransaction;
   return buildResponse(tx);
 }
 

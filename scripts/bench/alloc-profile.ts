@@ -17,7 +17,7 @@ import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSwitch } from '../../src/switch/jht-switch.js';
+import { startSwitch } from '../../src/channels/atm/jht-switch.js';
 import { freePort, runLoadProcess } from './processes.js';
 
 const { values } = parseArgs({

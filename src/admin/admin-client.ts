@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Client } from 'net-ipc';
-import type { ReloadResult } from '../switch/control.js';
+import type { ReloadResult } from '../channels/atm/control.js';
 import { AdminCommandError, AdminConnectionError, AdminNotRunningError } from './errors.js';
 import { adminAnswerSchema, type AdminCommand, type AdminResults, type DrainResult, type StatusReport } from './protocol.js';
 

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Server, type Connection } from 'net-ipc';
 import type { Logger } from '../observability/logger.js';
 import type { RecentSnapshot } from '../observability/recent-stats.js';
-import type { SwitchControl } from '../switch/control.js';
+import type { SwitchControl } from '../channels/atm/control.js';
 import { OperatorAuditLog } from './audit-log.js';
 import { DEFAULT_ADMIN_SOCKET_PATH, DEFAULT_AUDIT_LOG_NAME } from './config.js';
 import { peerCredentials, type PeerCredentials } from './peer-credentials.js';

@@ -5,7 +5,7 @@ import { startOpsHttpServer, type OpsHttpServer } from '../observability/http-se
 import type { Logger } from '../observability/logger.js';
 import type { SwitchMetrics } from '../observability/metrics.js';
 import { createReadinessCheck } from '../observability/readiness.js';
-import type { SwitchControl } from '../switch/control.js';
+import type { SwitchControl } from '../channels/atm/control.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import type { AdminConfig } from './config.js';
 

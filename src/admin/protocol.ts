@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RecentSnapshot } from '../observability/recent-stats.js';
-import type { ReloadResult, SwitchStatus } from '../switch/control.js';
+import type { ReloadResult, SwitchStatus } from '../channels/atm/control.js';
 
 /**
  * What travels over the admin socket, in both directions. net-ipc carries JSON; everything received is

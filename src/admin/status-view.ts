@@ -1,4 +1,4 @@
-import type { ReloadResult } from '../switch/control.js';
+import type { ReloadResult } from '../channels/atm/control.js';
 import type { DrainResult, StatusReport } from './protocol.js';
 
 /** Plain-text views of the admin answers, for a terminal 80+ columns wide. */

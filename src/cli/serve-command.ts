@@ -5,7 +5,7 @@ import { assertAdminSocketFree } from '../admin/admin-server.js';
 import { startOperations, type Operations } from '../admin/operations.js';
 import { createSwitchMetrics } from '../observability/metrics.js';
 import { startRestChannel, type RunningRest } from '../channels/rest/rest-channel.js';
-import { startSwitch, type RunningSwitch } from '../switch/jht-switch.js';
+import { startSwitch, type RunningSwitch } from '../channels/atm/jht-switch.js';
 import { parsePort } from './options.js';
 import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
 

@@ -73,7 +73,7 @@ SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS reques
   NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48,
   ${LOOKUP_COLUMNS}
 FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
-  ${lookupJoins('input.read_kind', width === 2 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash'], 'LEFT JOIN')}`;
+  ${lookupJoins('input.read_kind', width === 2 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash'])}`;
 
 const READ_EXISTING = `
 SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.digest_key_id, t.instance_id,

@@ -139,7 +139,7 @@ export class TransactionKeyStore {
    */
   async reclaim(id: number, claimedBy: string, read?: InstrumentRef): Promise<{ won: false } | { won: true; lookup?: ParticipantLookup }> {
     const { rows } = await this.client.query<Partial<LookupColumns> & { id: string | bigint }>(
-      RECLAIM(lookupJoins('input.read_kind', (read?.hashes.length ?? 0) > 1 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash'], 'LEFT JOIN'), LOOKUP_COLUMNS),
+      RECLAIM(lookupJoins('input.read_kind', (read?.hashes.length ?? 0) > 1 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash']), LOOKUP_COLUMNS),
       [id, this.instanceId, claimedBy, read?.kind ?? null, read?.hashes[0] ?? null, read?.hashes[1] ?? null],
     );
     if (rows.length === 0) return { won: false };

@@ -2,7 +2,7 @@
 export { openDatabase, DEFAULT_EMBEDDED_PORT } from './database.js';
 export type { DatabaseHandle, OpenDatabaseOptions } from './database.js';
 export { LedgerReader } from './ledger-reader.js';
-export type { BreakerState, BreakerStateListener, InstrumentRef, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
+export type { BreakerState, InstrumentRef, LedgerReaderOptions, ParticipantLookup } from './ledger-reader.js';
 export { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf } from './lookup-query.js';
 export type { LookupColumns, LookupWidth } from './lookup-query.js';
 export { assertDataKeysHeld, dataKeyUsage, registerDataKey, relinkUnderCurrentKey, retireDataKey, type DataKeyUsage } from './data-keys.js';

@@ -1,5 +1,3 @@
-import type { Pool, QueryConfig } from 'pg';
-
 /** What the ATM path needs to answer an inquiry; the switch decides 00 / 14 / 57 from it. */
 export type ParticipantLookup =
   | { kind: 'not-linked' }
@@ -58,43 +56,23 @@ export const LOOKUP_COLUMNS = `p.kpj_number,
        to_char(coalesce(b.as_of, p.created_at::date), 'YYYYMMDD')     AS as_of`;
 
 /**
- * link -> participant -> balance for the SQL expressions `kind` and `hashes` (current key first); a LEFT join
- * keeps unlinked rows. With one hash it is a plain equality join, the statement of every day outside a
+ * link -> participant -> balance for the SQL expressions `kind` and `hashes` (current key first); LEFT joins
+ * keep unlinked rows (their lookup columns are null). With one hash it is a plain equality join, the statement of every day outside a
  * rotation. With two, a card re-linked under the new key may have a row under each: the lateral subquery
  * takes one row, the current key's when there are both, so a lookup never answers twice.
  */
-export function lookupJoins(kind: string, hashes: readonly string[], join: 'JOIN' | 'LEFT JOIN'): string {
+export function lookupJoins(kind: string, hashes: readonly string[]): string {
   const [current, previous] = hashes;
   const link = previous === undefined
-    ? `${join} instrument_link l ON l.kind = ${kind} AND l.instrument_hash = ${current}`
-    : `${join} LATERAL (
+    ? `LEFT JOIN instrument_link l ON l.kind = ${kind} AND l.instrument_hash = ${current}`
+    : `LEFT JOIN LATERAL (
       SELECT x.participant_id, x.link_status FROM instrument_link x
        WHERE x.kind = ${kind} AND x.instrument_hash IN (${current}, ${previous})
        ORDER BY x.instrument_hash = ${current} DESC LIMIT 1) l ON true`;
   return `${link}
-  ${join} participant p     ON p.id = l.participant_id
+  LEFT JOIN participant p     ON p.id = l.participant_id
   LEFT JOIN jht_balance b ON b.participant_id = p.id`;
 }
-
-/**
- * Resolves a batch of (kind, hash) pairs in one round trip. `ord` maps each row back to its position in the
- * batch (a key absent from the result is not linked). Prepared once per connection under a fixed name; bump
- * the suffix if the text changes, since pg refuses a known name with a different text on a connection that
- * already prepared it.
- */
-export const LOOKUP_STATEMENT_NAME = 'jht_ledger_lookup_v1';
-export const LOOKUP_SQL = `
-SELECT q.ord::int4                                                    AS ord,
-       ${LOOKUP_COLUMNS}
-  FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS q (kind, hash, ord)
-  ${lookupJoins('q.kind', ['q.hash'], 'JOIN')}`;
-/** The same during a rotation window: each instrument under the current and the previous key. */
-const ROTATION_LOOKUP_STATEMENT_NAME = 'jht_ledger_lookup_rotation_v1';
-const ROTATION_LOOKUP_SQL = `
-SELECT q.ord::int4                                                    AS ord,
-       ${LOOKUP_COLUMNS}
-  FROM unnest($1::text[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS q (kind, hash, previous_hash, ord)
-  ${lookupJoins('q.kind', ['q.hash', 'q.previous_hash'], 'JOIN')}`;
 
 /** The lookup columns of a row; all null when a LEFT join found no participant linked. */
 export interface LookupColumns {
@@ -119,37 +97,4 @@ export function participantOf(row: LookupColumns): ParticipantLookup {
     balanceSen: BigInt(row.balance_sen!),
     asOf: row.as_of!,
   };
-}
-
-interface LookupRow extends LookupColumns {
-  ord: number;
-}
-
-type LookupValues = (InstrumentKind[] | (Buffer | null)[])[];
-
-/** pg honours a per-query `query_timeout` (client side) that its typings do not declare. */
-interface TimedQueryConfig extends QueryConfig<LookupValues> {
-  query_timeout: number;
-}
-
-/**
- * Runs the lookup for each of `instruments` and returns one result per input, in order.
- * `queryTimeoutMs` makes pg give up on the connection after that long: the pool then discards it instead
- * of leaving it busy with a query nobody waits for.
- */
-export async function lookupInstruments(
-  pool: Pool, instruments: readonly InstrumentRef[], queryTimeoutMs: number,
-): Promise<ParticipantLookup[]> {
-  const rotation = lookupWidth(instruments) === 2;
-  const kinds = instruments.map((instrument) => instrument.kind);
-  const query: TimedQueryConfig = {
-    name: rotation ? ROTATION_LOOKUP_STATEMENT_NAME : LOOKUP_STATEMENT_NAME,
-    text: rotation ? ROTATION_LOOKUP_SQL : LOOKUP_SQL,
-    values: rotation ? [kinds, hashColumn(instruments, 0), hashColumn(instruments, 1)] : [kinds, hashColumn(instruments, 0)],
-    query_timeout: queryTimeoutMs,
-  };
-  const { rows } = await pool.query<LookupRow, LookupValues>(query);
-  const results = new Array<ParticipantLookup>(instruments.length).fill(NOT_LINKED);
-  for (const row of rows) results[row.ord - 1] = participantOf(row);
-  return results;
 }

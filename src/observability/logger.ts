@@ -13,7 +13,7 @@ export const REDACTED_PATHS: readonly string[] = [
   'request.fields.2', 'request.fields.35', 'request.fields.52', 'response.fields.2',
 ];
 // Static paths only: a wildcard ('*.pan') makes pino walk every key of every line, about 5% of the switch's
-// CPU at full load. Log objects here are flat, and test/switch/log-hygiene.test.ts scans what is written.
+// CPU at full load. Log objects here are flat, and test/channels/atm/log-hygiene.test.ts scans what is written.
 
 /** An ISO 8583 message anywhere in a log object is written masked; anything else as it is. */
 function maskMessage(value: unknown): unknown {

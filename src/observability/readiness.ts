@@ -8,7 +8,7 @@ export interface ReadinessReport {
 export type ReadinessCheck = () => Promise<ReadinessReport>;
 
 export interface ReadinessCheckOptions {
-  /** The switch's status (src/switch/control.ts), as far as readiness reads it. */
+  /** The switch's status (src/channels/atm/control.ts), as far as readiness reads it. */
   control: { status(): { accepting: boolean; breaker: string } };
   /** A trivial query on the ledger database (`SELECT 1`); resolves when the database answered. */
   pingLedger: () => Promise<unknown>;

@@ -1,6 +1,6 @@
 /**
  * Transport: framings, framed connections, the partner listener and the dial-out client. Moves opaque
- * message bodies; the ISO 8583 packager plugs in above it (src/switch).
+ * message bodies; the ISO 8583 packager plugs in above it (src/channels/atm).
  */
 export * from './framing/index.js';
 export { FramingError, TransportConfigError } from './errors.js';

@@ -10,7 +10,7 @@ import { AdminClient } from '../../src/admin/admin-client.js';
 import { startAdminServer, type AdminServer } from '../../src/admin/admin-server.js';
 import { parseSsOutput } from '../../src/admin/peer-credentials.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/switch/control.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/channels/atm/control.js';
 import { runCli } from '../support/run-cli.js';
 import { LogCapture } from '../support/switch-harness.js';
 

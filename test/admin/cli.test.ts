@@ -6,7 +6,7 @@ import { startAdminServer, type AdminServer } from '../../src/admin/admin-server
 import { ConfigError } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { RecentStats } from '../../src/observability/recent-stats.js';
-import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/switch/control.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/channels/atm/control.js';
 import { runCli } from '../support/index.js';
 
 const STATUS: SwitchStatus = {

@@ -12,7 +12,7 @@ import { switchConfigSchema, type SwitchConfig, type SwitchConfigInput } from '.
 import { metricsConfigSchema } from '../../src/observability/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createSwitchMetrics, type SwitchMetrics } from '../../src/observability/metrics.js';
-import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
+import { startSwitch, type RunningSwitch } from '../../src/channels/atm/jht-switch.js';
 import { networkRequest } from '../../src/iso8583/vocabulary/index.js';
 import { demo, getTestDatabase, LogCapture, runCli, uniqueStan } from '../support/index.js';
 

@@ -11,7 +11,7 @@ import { AdminCommandError, AdminNotRunningError } from '../../src/admin/errors.
 import { ConfigError } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { RecentStats } from '../../src/observability/recent-stats.js';
-import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/switch/control.js';
+import type { ReloadResult, SwitchControl, SwitchStatus } from '../../src/channels/atm/control.js';
 import { demo, LogCapture, sleep } from '../support/index.js';
 
 const PAN = demo.approvedCard;

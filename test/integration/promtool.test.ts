@@ -16,7 +16,7 @@ import { DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD } from '../../src/ledger/index.js
 import { metricsConfigSchema } from '../../src/observability/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createSwitchMetrics } from '../../src/observability/metrics.js';
-import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
+import { startSwitch, type RunningSwitch } from '../../src/channels/atm/jht-switch.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import { networkRequest } from '../../src/iso8583/vocabulary/index.js';
 import { getTestDatabase } from '../support/database.js';

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { BatchQueue } from '../../src/journal/batch-queue.js';
 import { JournalError } from '../../src/journal/errors.js';
 import { IsoMessage, Packager, loadProfile, maskPan } from '../../src/iso8583/index.js';
-import { requestDigestOf } from '../../src/switch/steps/detect-duplicate.js';
+import { requestDigestOf } from '../../src/channels/atm/steps/detect-duplicate.js';
 import { digestMatches, requestDigest } from '../../src/journal/request-digest.js';
 import { DataKey, KeyRing } from '../../src/security/keys/index.js';
 import { normaliseKey, originalKeyOf } from '../../src/journal/transaction-key.js';

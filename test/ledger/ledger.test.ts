@@ -3,12 +3,12 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import {
-  DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, LedgerReader, instrumentHash, lastFour, loadMigrations, migrate, seedDemoData,
+  DEMO_AS_OF, DEMO_PARTICIPANTS, DEMO_UNLINKED_CARD, instrumentHash, lastFour, loadMigrations, migrate, seedDemoData,
 } from '../../src/ledger/index.js';
 import type { DatabaseHandle } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { DataKey } from '../../src/security/keys/index.js';
-import { demo, expectThrows, getTestDatabase, TEST_KEYS } from '../support/index.js';
+import { demo, expectThrows, getTestDatabase, readLedger, TEST_KEYS } from '../support/index.js';
 
 const log = silentLogger();
 
@@ -67,12 +67,6 @@ describe('ledger: PostgreSQL', function () {
   });
 
   describe('demo data', () => {
-    let reader: LedgerReader;
-    before(() => {
-      reader = new LedgerReader(pool, { keys: TEST_KEYS, log });
-    });
-    after(() => reader.close());
-
     it('is seeded idempotently: a second seed inserts nothing', async () => {
       const again = await seedDemoData(pool, TEST_KEYS.current);
       expect(again).to.deep.equal({ participants: 0, links: 0, postings: 0 });
@@ -81,8 +75,8 @@ describe('ledger: PostgreSQL', function () {
     it('resolves every demo card and account to its participant, balance and as-of date', async () => {
       for (const participant of DEMO_PARTICIPANTS) {
         const lookups = await Promise.all([
-          ...participant.cards.map((pan) => reader.lookupByCard(pan)),
-          ...participant.accounts.map((account) => reader.lookupByAccount(account)),
+          ...participant.cards.map((card) => readLedger(pool, TEST_KEYS, { card })),
+          ...participant.accounts.map((account) => readLedger(pool, TEST_KEYS, { account })),
         ]);
         for (const lookup of lookups) {
           expect(lookup).to.deep.equal({
@@ -92,12 +86,12 @@ describe('ledger: PostgreSQL', function () {
           });
         }
       }
-      expect(await reader.lookupByCard(demo.blockedCard)).to.include({ kind: 'found', membershipStatus: 'BLOCKED' });
+      expect(await readLedger(pool, TEST_KEYS, { card: demo.blockedCard })).to.include({ kind: 'found', membershipStatus: 'BLOCKED' });
     });
 
     it('does not link the unlinked demo card, nor a card number given as an account', async () => {
-      expect(await reader.lookupByCard(DEMO_UNLINKED_CARD)).to.deep.equal({ kind: 'not-linked' });
-      expect(await reader.lookupByAccount(demo.approvedCard)).to.deep.equal({ kind: 'not-linked' });
+      expect(await readLedger(pool, TEST_KEYS, { card: DEMO_UNLINKED_CARD })).to.deep.equal({ kind: 'not-linked' });
+      expect(await readLedger(pool, TEST_KEYS, { account: demo.approvedCard })).to.deep.equal({ kind: 'not-linked' });
     });
 
     it('stores no PAN or account number in clear in any column of any table', async () => {

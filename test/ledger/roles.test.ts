@@ -11,7 +11,7 @@ import { IdempotencyStore, InquiryRecorder } from '../../src/inquiry/index.js';
 import type { DatabaseHandle } from '../../src/ledger/index.js';
 import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE, ensureLoginUser } from '../../src/ledger/roles.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { startSwitch } from '../../src/switch/jht-switch.js';
+import { startSwitch } from '../../src/channels/atm/jht-switch.js';
 import { TEST_KEYS, connectAsRole, getTestDatabase } from '../support/database.js';
 import { uniqueStan } from '../support/switch-harness.js';
 

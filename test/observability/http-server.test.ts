@@ -8,7 +8,7 @@ import { startOpsHttpServer, type OpsHttpServer } from '../../src/observability/
 import { createLogger } from '../../src/observability/logger.js';
 import { createSwitchMetrics } from '../../src/observability/metrics.js';
 import { createReadinessCheck, type ReadinessReport } from '../../src/observability/readiness.js';
-import type { SwitchStatus } from '../../src/switch/control.js';
+import type { SwitchStatus } from '../../src/channels/atm/control.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/transport/tls/dev-certificates.js';
 import { demo, LogCapture } from '../support/index.js';
 

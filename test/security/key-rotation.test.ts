@@ -10,12 +10,12 @@ import { IsoClient } from '../../src/client/iso-client.js';
 import { switchConfigSchema } from '../../src/config/schema.js';
 import type { IsoMessage } from '../../src/iso8583/index.js';
 import {
-  DEMO_PARTICIPANTS, DataKeyNotHeldError, LedgerReader, openDatabase, registerDataKey, relinkUnderCurrentKey, seedDemoData, type DatabaseHandle, type DutyRole,
+  DEMO_PARTICIPANTS, DataKeyNotHeldError, openDatabase, registerDataKey, relinkUnderCurrentKey, seedDemoData, type DatabaseHandle, type DutyRole,
 } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { DataKey, KeyRing, readConfiguredKeys, type KeysConfig } from '../../src/security/keys/index.js';
-import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
-import { demo, getTestDatabase, roleDatabaseUrl, runCli, scratchDatabase, uniqueStan, writeKeyFile } from '../support/index.js';
+import { startSwitch, type RunningSwitch } from '../../src/channels/atm/jht-switch.js';
+import { demo, getTestDatabase, readLedger, roleDatabaseUrl, runCli, scratchDatabase, uniqueStan, writeKeyFile } from '../support/index.js';
 
 /**
  * The rotation of SECURITY.md, "Key rotation", end to end on a database of its own: links under key A; a
@@ -116,25 +116,21 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
       expect(JSON.stringify((await sw.atm.request(original)).toUnmaskedJSON()), 'a retransmission of an original digested under A').to.equal(originalAnswer);
       const { rows } = await scratch.pool.query<{ digest_key_id: string }>('SELECT digest_key_id FROM txn_key WHERE stan = $1', [request.get(11)]);
       expect(rows.map((r) => r.digest_key_id)).to.deep.equal([keyB.id]);
-      const reader = new LedgerReader(scratch.pool, { keys: sw.running.database.keys, log: silentLogger(), timeoutMs: 2_000 });
+      const keys = sw.running.database.keys;
+      expect(await readLedger(scratch.pool, keys, { account: demo.account }), 'an account, under A').to.include({ kind: 'found', kpj: demo.approved.kpj });
+      // The link files imported again, as the importer's role does it: each link moved from A's hash to B's.
+      const importer = await rolePool('jht_importer');
       try {
-        expect(await reader.lookupByAccount(demo.account), 'the stand-alone lookup, under A').to.include({ kind: 'found', kpj: demo.approved.kpj });
-        // The link files imported again, as the importer's role does it: each link moved from A's hash to B's.
-        const importer = await rolePool('jht_importer');
-        try {
-          await registerDataKey(importer, keyB);
-          for (const p of DEMO_PARTICIPANTS) {
-            for (const card of p.cards) expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'CARD', card)).to.equal(true);
-            for (const account of p.accounts) expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'ACCOUNT', account)).to.equal(true);
-          }
-          expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'CARD', demo.approvedCard), 'moved already').to.equal(false);
-        } finally {
-          await importer.end();
+        await registerDataKey(importer, keyB);
+        for (const p of DEMO_PARTICIPANTS) {
+          for (const card of p.cards) expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'CARD', card)).to.equal(true);
+          for (const account of p.accounts) expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'ACCOUNT', account)).to.equal(true);
         }
-        expect(await reader.lookupByAccount(demo.account), 'under B').to.include({ kind: 'found', kpj: demo.approved.kpj });
+        expect(await relinkUnderCurrentKey(importer, sw.running.database.keys, 'CARD', demo.approvedCard), 'moved already').to.equal(false);
       } finally {
-        await reader.close();
+        await importer.end();
       }
+      expect(await readLedger(scratch.pool, keys, { account: demo.account }), 'under B').to.include({ kind: 'found', kpj: demo.approved.kpj });
       expect((await sw.atm.request(inquiry(demo.approvedCard))).get(39)).to.equal('00');
     } finally {
       await sw.stop();
@@ -186,12 +182,10 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
         `INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id) VALUES ('CARD', $1, $2, '9990', $3)`,
         [key.hmac('instrument', number), key.id, participant]);
     }
-    const reader = new LedgerReader(scratch.pool, { keys: new KeyRing({ current: keyB, previous: keyA }), log: silentLogger(), timeoutMs: 2_000 });
     try {
       const expected = await scratch.pool.query<{ kpj_number: string }>('SELECT kpj_number FROM participant WHERE id = $1', [underB]);
-      expect(await reader.lookupByCard(number)).to.include({ kind: 'found', kpj: expected.rows[0]!.kpj_number });
+      expect(await readLedger(scratch.pool, new KeyRing({ current: keyB, previous: keyA }), { card: number })).to.include({ kind: 'found', kpj: expected.rows[0]!.kpj_number });
     } finally {
-      await reader.close();
       await scratch.pool.query('DELETE FROM instrument_link WHERE last4 = $1', ['9990']);
     }
   });

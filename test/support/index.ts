@@ -21,5 +21,6 @@ export { findBinary, requireBinary } from './system-packages.js';
 export { LogCapture, startTestSwitch, uniqueStan, type TestSwitch } from './switch-harness.js';
 export { runCli, runNode, type CliResult } from './run-cli.js';
 export { clearIdentifiers, luhnRuns, luhnValid } from './sensitive-scan.js';
+export { readLedger } from './ledger-read.js';
 export { messageOf, PLAIN_TEXT, valueFor, type TextAlphabets } from './message-arbitraries.js';
 export { TEST_AUDIENCE, TEST_CLIENTS, startTestIssuer, startTestRest, useTestRest, type TestIssuer, type TestRest, type TokenClaims } from './rest.js';

@@ -135,8 +135,12 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     },
   });
   const pool = await connectAsRole(SWITCH_ROLE, { max: 4 });
-  const ledger = new LedgerReader(pool, {
-    keys: TEST_KEYS, log, timeoutMs: parsed.ledger.timeoutMs, resetTimeoutMs: parsed.ledger.breakerResetMs,
+  // Connected before the first request, as serve warms its pool (src/channels/atm/jht-switch.ts): a cold
+  // connection's SCRAM handshake on a loaded machine can take the whole 250 ms budget, and the test gets 503.
+  const warm = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+  for (const client of warm) client.release();
+  const ledger = new LedgerReader({
+    keys: TEST_KEYS, log, resetTimeoutMs: parsed.ledger.breakerResetMs,
     errorThresholdPercentage: parsed.ledger.breakerErrorPercentage, volumeThreshold: parsed.ledger.breakerVolumeThreshold,
   });
   const registry = new Registry();

@@ -3,7 +3,7 @@ import { switchConfigSchema, type SwitchConfig, type SwitchConfigInput } from '.
 import { IsoClient } from '../../src/client/iso-client.js';
 import { networkRequest } from '../../src/client/atm-messages.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSwitch, type RunningSwitch } from '../../src/switch/jht-switch.js';
+import { startSwitch, type RunningSwitch } from '../../src/channels/atm/jht-switch.js';
 import { getTestDatabase } from './database.js';
 
 /** Every log line the switch wrote, as text: tests scan it for card data. */

@@ -1,0 +1,34 @@
+import type { IsoMessage } from '../../iso8583/index.js';
+import type { JournalEntry } from '../../journal/index.js';
+import { Field } from '../../iso8583/vocabulary/index.js';
+import type { DecodedTransaction, Transaction } from './transaction.js';
+
+/** Receive-to-send latency in microseconds, from the monotonic clock. */
+export function latencyMicros(tx: Transaction): number {
+  return Number((process.hrtime.bigint() - tx.startedNs) / 1000n);
+}
+
+/** The journal row of one request and its answer. The writer masks the PAN before queueing it. */
+export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | undefined, connectionId: string): JournalEntry {
+  const request = tx.request;
+  return {
+    kind: response ? tx.kind : 'unanswered',
+    partnerId: tx.session.partner.id,
+    requestMti: request.mti,
+    responseMti: response?.mti,
+    stan: request.get(Field.Stan),
+    transmissionAt: request.get(Field.TransmissionDateTime),
+    terminalId: request.get(Field.TerminalId),
+    rrn: request.get(Field.Rrn),
+    acquirerId: request.get(Field.AcquirerId),
+    pan: request.get(Field.Pan),
+    processingCode: request.get(Field.ProcessingCode),
+    responseCode: response?.get(Field.ResponseCode),
+    receivedAt: tx.receivedAt,
+    respondedAt: response ? new Date() : undefined,
+    latencyMicros: latencyMicros(tx),
+    txnKeyId: tx.txnKeyId,
+    connectionId,
+    remoteAddress: tx.session.remoteAddress,
+  };
+}
