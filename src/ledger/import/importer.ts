@@ -9,7 +9,7 @@ import type { DataKey } from '../../security/keys/index.js';
 import { copyRow } from './copy-text.js';
 import { csvRecords } from './csv-records.js';
 import { ImportError, MAX_ERRORS_SHOWN, type RowError } from './errors.js';
-import type { ApplyCounts, FileKind } from './file-kind.js';
+import type { ApplyCounts, FileKind, StageKeys } from './file-kind.js';
 
 /**
  * The import of one data file (specs/DATA-FILES.md), in three steps inside the caller's transaction:
@@ -27,6 +27,11 @@ export interface ImportOptions {
   /** How errors name the file. */
   fileName: string;
   key: DataKey;
+  /**
+   * The previous data key, during a rotation window only (KeyRing.previous): what the file finds hashed under
+   * it is rewritten under `key` in place and counted as rekeyed, never added a second time.
+   */
+  previousKey?: DataKey | undefined;
   /** Bulk mode for the first load: no comparison with existing rows (the ledger holds none of this kind). */
   initial?: boolean;
   /** Called every chunk with the rows read so far. */
@@ -55,6 +60,7 @@ const IMPORT_LOCK_KEY = 0x4a48_5449; // "JHTI"
 export async function importInto(client: PoolClient, options: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const { kind } = options;
+  const keys: StageKeys = { current: options.key, previous: options.previousKey };
   await client.query('DROP TABLE IF EXISTS pg_temp.stage');
   await client.query(`CREATE TEMP TABLE stage (line integer NOT NULL, ${kind.staging}) ON COMMIT DROP`);
   if (options.initial) await assertInitialAllowed(client, kind);
@@ -80,7 +86,7 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
         errors.add(item.rowError);
         continue;
       }
-      const staged = kind.stage(item.record, header, options.key);
+      const staged = kind.stage(item.record, header, keys);
       if ('errors' in staged) staged.errors.forEach((error) => errors.add(error));
       else chunk.push(copyRow([item.record.line, ...staged.row]));
       if (chunk.length >= CHUNK_ROWS) {
@@ -110,7 +116,7 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
   const checked = Date.now();
   // --initial: the table's secondary indexes and foreign keys are built after the load (migration 011).
   if (options.initial) await client.query('SELECT import_bulk_begin($1)', [kind.name]);
-  const counts = await kind.apply(client, header, options.key, options.initial ?? false);
+  const counts = await kind.apply(client, header, keys, options.initial ?? false);
   if (options.initial) await client.query('SELECT import_bulk_end($1)', [kind.name]);
   const ms = Date.now() - started;
   return { ...counts, file: options.fileName, kind: kind.name, rows, ms, phasesMs: { stage: staged - started, check: checked - staged, apply: Date.now() - checked } };

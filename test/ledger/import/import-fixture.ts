@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { FILE_KINDS, ImportError, runImport, type ImportSummary, type RowError } from '../../../src/ledger/import/index.js';
 import { ledgerTypes } from '../../../src/ledger/pool.js';
 import { IMPORTER_ROLE } from '../../../src/ledger/roles.js';
+import type { KeyRing } from '../../../src/security/keys/index.js';
 import { getTestDatabase, roleDatabaseUrl, scratchDatabase, TEST_KEYS } from '../../support/index.js';
 
 /**
@@ -14,7 +15,8 @@ export interface ImportFixture {
   admin: Pool;
   importer: Pool;
   /** Imports `csv` as `kind`: the summary, or the ImportError's row errors. */
-  load(kind: keyof typeof FILE_KINDS, csv: string, options?: { dryRun?: boolean }): Promise<ImportSummary>;
+  /** `keys`: the ring to import with (a rotation window when it has a previous key); TEST_KEYS otherwise. */
+  load(kind: keyof typeof FILE_KINDS, csv: string, options?: { dryRun?: boolean; keys?: KeyRing }): Promise<ImportSummary>;
   loadFailing(kind: keyof typeof FILE_KINDS, csv: string): Promise<RowError[]>;
   count(table: string): Promise<number>;
   drop(): Promise<void>;
@@ -26,8 +28,8 @@ export async function importFixture(): Promise<ImportFixture> {
   url.pathname = `/${(scratch.pool.options.database as string)}`;
   const importer = new pg.Pool({ connectionString: url.toString(), types: ledgerTypes(), max: 3 });
   importer.on('error', () => undefined);
-  const load = (kind: keyof typeof FILE_KINDS, csv: string, options: { dryRun?: boolean } = {}): Promise<ImportSummary> =>
-    runImport(importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: `${kind}.csv`, key: TEST_KEYS.current, ...options });
+  const load = (kind: keyof typeof FILE_KINDS, csv: string, { keys = TEST_KEYS, ...options }: { dryRun?: boolean; keys?: KeyRing } = {}): Promise<ImportSummary> =>
+    runImport(importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: `${kind}.csv`, key: keys.current, previousKey: keys.previous, ...options });
   return {
     admin: scratch.pool,
     importer,
