@@ -27,9 +27,12 @@ export interface FileKind {
 
 /** The data keys an import hashes with: `current` for every hash it writes; `previous` only during a rotation window. */
 export interface StageKeys {
-  readonly current: DataKey;
-  readonly previous?: DataKey | undefined;
+  readonly current: StageKey;
+  readonly previous?: StageKey | undefined;
 }
+
+/** What staging needs of a data key: a DataKey, or its hashing keys in a staging worker (stage-worker.ts). */
+export type StageKey = Pick<DataKey, 'id' | 'hmac'>;
 
 export interface LinkMove {
   readonly line: number;

@@ -6,14 +6,16 @@ import { registerDataKey } from '../data-keys.js';
 import { markReal } from '../deployment.js';
 import { DEMO_PARTICIPANTS } from '../demo-data.js';
 import type { DataKey } from '../../security/keys/index.js';
-import { copyRow } from './copy-text.js';
-import { csvRecords } from './csv-records.js';
+import { csvRecords, type CsvRow } from './csv-records.js';
 import { ImportError, MAX_ERRORS_SHOWN, type RowError } from './errors.js';
 import type { ApplyCounts, FileKind, StageKeys } from './file-kind.js';
+import type { StagedBatch } from './stage-batch.js';
+import { BatchStager } from './stage-pool.js';
 
 /**
  * The import of one data file (specs/DATA-FILES.md), in three steps inside the caller's transaction:
- * 1. stream: csv-parse → check and hash each row here → COPY into a TEMP staging table. Only hashes, masked
+ * 1. stream: csv-parse → check and hash each row (a pool of worker threads for a big file, stage-pool.ts) →
+ *    COPY into a TEMP staging table. Only hashes, masked
  *    forms and non-secret fields are staged; a TEMP table is never WAL-logged. Memory stays flat: one COPY
  *    chunk at a time, with back-pressure from the server, and at most MAX_ERRORS_SHOWN errors kept;
  * 2. check: set-based queries over the staged rows (duplicates, unknown participants, conflicting postings);
@@ -32,6 +34,8 @@ export interface ImportOptions {
    * it is rewritten under `key` in place and counted as rekeyed, never added a second time.
    */
   previousKey?: DataKey | undefined;
+  /** Staging worker threads for a file of more than one batch (default: the cores but one, up to 4; 0: none). */
+  workers?: number;
   /** Bulk mode for the first load: no comparison with existing rows (the ledger holds none of this kind). */
   initial?: boolean;
   /** Called every chunk with the rows read so far. */
@@ -60,19 +64,33 @@ const IMPORT_LOCK_KEY = 0x4a48_5449; // "JHTI"
 export async function importInto(client: PoolClient, options: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const { kind } = options;
-  const keys: StageKeys = { current: options.key, previous: options.previousKey };
+  const keys = { current: options.key, previous: options.previousKey } satisfies StageKeys;
   await client.query('DROP TABLE IF EXISTS pg_temp.stage');
   await client.query(`CREATE TEMP TABLE stage (line integer NOT NULL, ${kind.staging}) ON COMMIT DROP`);
   if (options.initial) await assertInitialAllowed(client, kind);
 
   const errors = new ErrorList();
   let header: ReadonlySet<string> = new Set();
+  let columns: readonly string[] = [];
   let rows = 0;
+  const stager = new BatchStager(kind, keys, options.workers);
+  const inFlight: Promise<StagedBatch>[] = [];
+  const submit = (batch: CsvRow[]): void => {
+    const staged = stager.stage(columns, batch);
+    staged.catch(() => undefined); // awaited in order below; a failure is thrown there, not reported as unhandled
+    inFlight.push(staged);
+  };
+  const takeOldest = async (): Promise<string> => {
+    const staged = await inFlight.shift()!;
+    staged.errors.forEach((error) => errors.add(error));
+    return staged.copy;
+  };
   async function* copyChunks(): AsyncGenerator<string> {
-    let chunk: string[] = [];
+    let batch: CsvRow[] = [];
     for await (const item of csvRecords(options.input, kind.shape)) {
       if ('header' in item) {
-        header = new Set(item.header.columns);
+        columns = item.header.columns;
+        header = new Set(columns);
         item.header.errors.forEach((error) => errors.add(error));
         if (item.header.errors.length > 0) return; // a wrong header makes every row's reading wrong
         continue;
@@ -86,19 +104,23 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
         errors.add(item.rowError);
         continue;
       }
-      const staged = kind.stage(item.record, header, keys);
-      if ('errors' in staged) staged.errors.forEach((error) => errors.add(error));
-      else chunk.push(copyRow([item.record.line, ...staged.row]));
-      if (chunk.length >= CHUNK_ROWS) {
-        yield chunk.join('');
-        chunk = [];
+      batch.push(item.row);
+      if (batch.length >= CHUNK_ROWS) {
+        submit(batch);
+        batch = [];
         options.onProgress?.(rows);
+        if (inFlight.length >= stager.depth) yield await takeOldest();
       }
     }
-    if (chunk.length > 0) yield chunk.join('');
+    if (batch.length > 0) submit(batch);
+    while (inFlight.length > 0) yield await takeOldest();
     options.onProgress?.(rows);
   }
-  await pipeline(Readable.from(copyChunks(), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+  try {
+    await pipeline(Readable.from(copyChunks(), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+  } finally {
+    await stager.close();
+  }
   options.onStaged?.(rows);
   await client.query('ANALYZE stage');
   const staged = Date.now();
