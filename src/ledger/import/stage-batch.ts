@@ -28,8 +28,7 @@ export function stageBatch(kind: FileKind, columns: readonly string[], rows: rea
 }
 
 /** The purposes staging hashes with: a worker is given these purpose keys, never the data key itself. */
-const STAGING_PURPOSES = ['instrument', 'contact'] as const satisfies readonly KeyPurpose[];
-type StagingPurpose = typeof STAGING_PURPOSES[number];
+type StagingPurpose = Extract<KeyPurpose, 'instrument' | 'contact'>;
 
 /** A data key's staging purpose keys, as a staging worker receives them (structured clone, this process only). */
 export interface HashingKeys {
