@@ -6,11 +6,9 @@ import { registerDataKey } from '../data-keys.js';
 import { markReal } from '../deployment.js';
 import { DEMO_PARTICIPANTS } from '../demo-data.js';
 import type { DataKey } from '../../security/keys/index.js';
-import { csvRecords, type CsvRow } from './csv-records.js';
 import { ImportError, MAX_ERRORS_SHOWN, type RowError } from './errors.js';
 import type { ApplyCounts, FileKind, StageKeys } from './file-kind.js';
-import type { StagedBatch } from './stage-batch.js';
-import { BatchStager } from './stage-pool.js';
+import { FileStaging } from './staged-chunks.js';
 
 /**
  * The import of one data file (specs/DATA-FILES.md), in three steps inside the caller's transaction:
@@ -53,8 +51,6 @@ export interface ImportSummary extends ApplyCounts {
   phasesMs: { stage: number; check: number; apply: number };
 }
 
-/** Rows per COPY chunk: big enough to amortise the stream, small enough to keep memory flat. */
-const CHUNK_ROWS = 2_000;
 /** A daily file waits at most this long for a row lock (a `link block` in flight holds one for milliseconds). */
 const IMPORT_LOCK_TIMEOUT = '60s';
 /** One import at a time: two files applied at once could interleave their checks and their applies. */
@@ -70,57 +66,13 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
   if (options.initial) await assertInitialAllowed(client, kind);
 
   const errors = new ErrorList();
-  let header: ReadonlySet<string> = new Set();
-  let columns: readonly string[] = [];
-  let rows = 0;
-  const stager = new BatchStager(kind, keys, options.workers);
-  const inFlight: Promise<StagedBatch>[] = [];
-  const submit = (batch: CsvRow[]): void => {
-    const staged = stager.stage(columns, batch);
-    staged.catch(() => undefined); // awaited in order below; a failure is thrown there, not reported as unhandled
-    inFlight.push(staged);
-  };
-  const takeOldest = async (): Promise<string> => {
-    const staged = await inFlight.shift()!;
-    staged.errors.forEach((error) => errors.add(error));
-    return staged.copy;
-  };
-  async function* copyChunks(): AsyncGenerator<string> {
-    let batch: CsvRow[] = [];
-    for await (const item of csvRecords(options.input, kind.shape)) {
-      if ('header' in item) {
-        columns = item.header.columns;
-        header = new Set(columns);
-        item.header.errors.forEach((error) => errors.add(error));
-        if (item.header.errors.length > 0) return; // a wrong header makes every row's reading wrong
-        continue;
-      }
-      if ('fatal' in item) {
-        errors.add(item.fatal);
-        break;
-      }
-      rows += 1;
-      if ('rowError' in item) {
-        errors.add(item.rowError);
-        continue;
-      }
-      batch.push(item.row);
-      if (batch.length >= CHUNK_ROWS) {
-        submit(batch);
-        batch = [];
-        options.onProgress?.(rows);
-        if (inFlight.length >= stager.depth) yield await takeOldest();
-      }
-    }
-    if (batch.length > 0) submit(batch);
-    while (inFlight.length > 0) yield await takeOldest();
-    options.onProgress?.(rows);
-  }
+  const staging = new FileStaging(kind, keys, (error) => errors.add(error), options.onProgress, options.workers);
   try {
-    await pipeline(Readable.from(copyChunks(), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+    await pipeline(Readable.from(staging.chunks(options.input), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
   } finally {
-    await stager.close();
+    await staging.close();
   }
+  const { header, rows } = staging;
   options.onStaged?.(rows);
   await client.query('ANALYZE stage');
   const staged = Date.now();

@@ -24,11 +24,17 @@ import(workerData.loader).then(({ register }) => { register(); return import(wor
 const LOADER = import.meta.resolve('tsx/esm/api');
 const ENTRY = new URL('./stage-worker.ts', import.meta.url).href;
 
+/** The data keys of an import (ImportOptions): a worker gets their staging purpose keys. */
+export interface StagerKeys {
+  current: DataKey;
+  previous?: DataKey | undefined;
+}
+
 export class BatchStager {
   readonly #workers: StageWorker[] = [];
   #batches = 0;
 
-  constructor(private readonly kind: FileKind, private readonly keys: { current: DataKey; previous?: DataKey | undefined },
+  constructor(private readonly kind: FileKind, private readonly keys: StagerKeys,
     private readonly size = DEFAULT_STAGE_WORKERS) {}
 
   /** How many batches may be in flight before the reader waits for the oldest. */
