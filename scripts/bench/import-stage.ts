@@ -1,7 +1,7 @@
 /**
  * The importer's first step alone, by hand: `npm run bench:import-stage -- N [--runs 3]`. Reads, checks, hashes
  * and encodes for COPY the participants, links and openings files of bench:scale (N participants), without a
- * database, in this thread only (`workers 0`) and with the staging pool (stage-pool.ts), alternately, and
+ * database, in this thread only and with the staging pool (stage-pool.ts, `--workers`), alternately, and
  * prints wall time, CPU time (every thread) and rows/s for each, with the ratio of the medians.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,9 +16,11 @@ import { FileStaging } from '../../src/ledger/import/staged-chunks.js';
 import { DataKey } from '../../src/security/keys/index.js';
 import { writeScaleFiles } from './scale-files.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '3' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '3' }, workers: { type: 'string' } } });
 const n = Number(positionals[0] ?? 200_000);
 const runs = Number(values.runs);
+/** The pool's size: `--workers`, or the importer's default, at least 1 (the default is 0 on 2 cores). */
+const poolSize = Number(values.workers ?? Math.max(1, DEFAULT_STAGE_WORKERS));
 const key = new DataKey(randomBytes(32));
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-stage-'));
 const files = await writeScaleFiles(workDir, n, 1);
@@ -41,7 +43,7 @@ async function timed(kind: keyof typeof FILE_KINDS, file: string, workers: numbe
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-process.stdout.write(`import staging, N=${n}, ${runs} alternating runs, ${os.availableParallelism()} cores, pool of ${DEFAULT_STAGE_WORKERS}, ` +
+process.stdout.write(`import staging, N=${n}, ${runs} alternating runs, ${os.availableParallelism()} cores, pool of ${poolSize} (importer default ${DEFAULT_STAGE_WORKERS}), ` +
   `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 try {
   for (const [kind, file] of [['participants', files.participants], ['links', files.links], ['postings', files.openings]] as const) {
@@ -49,7 +51,7 @@ try {
     const cpu: Record<'inline' | 'pool', number[]> = { inline: [], pool: [] };
     let rows = 0;
     for (let i = 0; i < runs; i += 1) {
-      for (const [name, workers] of [['inline', 0], ['pool', DEFAULT_STAGE_WORKERS]] as const) {
+      for (const [name, workers] of [['inline', 0], ['pool', poolSize]] as const) {
         const result = await timed(kind, file, workers);
         wall[name].push(result.wallMs);
         cpu[name].push(result.cpuMs);

@@ -32,7 +32,7 @@ export interface ImportOptions {
    * it is rewritten under `key` in place and counted as rekeyed, never added a second time.
    */
   previousKey?: DataKey | undefined;
-  /** Staging worker threads for a file of more than one batch (default: the cores but one, up to 4; 0: none). */
+  /** Staging worker threads for a file of more than one batch (default: the cores but two, up to 4; 0: none). */
   workers?: number;
   /** Bulk mode for the first load: no comparison with existing rows (the ledger holds none of this kind). */
   initial?: boolean;

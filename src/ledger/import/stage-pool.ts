@@ -14,8 +14,12 @@ import type { DataKey } from '../../security/keys/index.js';
  * batches are in flight: memory stays flat whatever the file's size.
  */
 
-/** One thread reads the CSV (and PostgreSQL takes the COPY): the rest of the cores hash, a few at most. */
-export const DEFAULT_STAGE_WORKERS = Math.min(4, Math.max(1, availableParallelism() - 1));
+/**
+ * One thread reads the CSV and PostgreSQL takes the COPY: two cores are theirs, the rest hash, four at most.
+ * On two cores the pool was measured slower than staging inline (bench:import-stage, README: cloning the
+ * batches to and from a worker costs more than the overlap gains when no core is free), hence 0 there.
+ */
+export const DEFAULT_STAGE_WORKERS = Math.min(4, Math.max(0, availableParallelism() - 2));
 
 // The CLI runs TypeScript through tsx's loader (bin/jht-switch.js), which a worker does not inherit: its
 // entry registers the loader, then imports the worker module.

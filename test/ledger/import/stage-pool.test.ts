@@ -7,6 +7,7 @@ import { importFixture, type ImportFixture } from './import-fixture.js';
 /** A file of several batches is staged by worker threads (stage-pool.ts): same rows, same order, same lines. */
 
 const ROWS = 7_000; // four batches of 2,000: the first staged inline, the others by the workers
+const WORKERS = { workers: 2 };
 const kpj = (i: number): string => String(13_100_000_000 + i);
 const nik = (i: number): string => String(3_171_000_000_000_000 + i);
 const participants = (bad: ReadonlySet<number> = new Set()): string =>
@@ -21,13 +22,13 @@ describe('ledger/import: staging in worker threads', function () {
   after(() => fx?.drop());
 
   it('names the line of each bad row wherever its batch was staged, and applies nothing', async () => {
-    const errors = await fx.loadFailing('participants', participants(new Set([5, 2_500, 6_998])));
+    const errors = await fx.loadFailing('participants', participants(new Set([5, 2_500, 6_998])), WORKERS);
     expect(errors.map((e) => [e.line, e.column])).to.deep.equal([[7, 'nik'], [2_502, 'nik'], [7_000, 'nik']]);
     expect(await fx.count('participant')).to.equal(0);
   });
 
   it('inserts every row in the file\'s order, hashed as DataKey.hmac hashes', async () => {
-    expect(await fx.load('participants', participants())).to.include({ rows: ROWS, inserted: ROWS });
+    expect(await fx.load('participants', participants(), WORKERS)).to.include({ rows: ROWS, inserted: ROWS });
     const { rows } = await fx.admin.query<{ kpj_number: string; nik_hash: Buffer; nik_key_id: string }>(
       'SELECT kpj_number, nik_hash, nik_key_id FROM participant ORDER BY id');
     expect(rows.map((r) => r.kpj_number)).to.deep.equal(Array.from({ length: ROWS }, (_, i) => kpj(i)));
@@ -39,7 +40,7 @@ describe('ledger/import: staging in worker threads', function () {
 
   it('rekeys under a rotation window from the workers too', async () => {
     const next = new DataKey(randomBytes(32));
-    expect(await fx.load('participants', participants(), { keys: new KeyRing({ current: next, previous: TEST_KEYS.current }) }))
+    expect(await fx.load('participants', participants(), { ...WORKERS, keys: new KeyRing({ current: next, previous: TEST_KEYS.current }) }))
       .to.include({ rekeyed: ROWS, updated: 0 });
     const { rows } = await fx.admin.query<{ nik_hash: Buffer }>(`SELECT nik_hash FROM participant WHERE kpj_number = '${kpj(6_543)}'`);
     expect(rows[0]!.nik_hash).to.deep.equal(next.hmac('contact', nik(6_543)));
