@@ -33,7 +33,7 @@ export function registerImportCommand(program: Command): void {
         const progress = new Progress(size);
         try {
           const summary = await runImport(database.pool, {
-            kind, fileName, key: keys.current, input: progress.count(file === '-' ? process.stdin : createReadStream(file)),
+            kind, fileName, key: keys.current, previousKey: keys.previous, input: progress.count(file === '-' ? process.stdin : createReadStream(file)),
             ...(options.initial ? { initial: true } : {}), ...(options.dryRun ? { dryRun: true } : {}),
             onProgress: (rows) => progress.rows(rows), onStaged: () => progress.stop(),
           });
@@ -59,7 +59,7 @@ export function formatSummary(summary: ImportSummary, ms: number, dryRun: boolea
   const changed = summary.inserted + summary.updated + summary.removed;
   const lines = [
     `${summary.file}: ${summary.rows} rows: ${summary.inserted} inserted, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
-      `${summary.removed} removed, ${summary.moves.length} moved`,
+      `${summary.removed} removed, ${summary.moves.length} moved, ${summary.rekeyed} rekeyed`,
     ...summary.moves.map((move) => `  moved (line ${move.line}): ${move.kind} ending ${move.last4} from ${move.from} to ${move.to}`),
     `time ${seconds.toFixed(1)} s (${Math.round(summary.rows / Math.max(seconds, 0.001))} rows/s), ` +
       `peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB ` +

@@ -11,7 +11,7 @@ import type { DataKey } from '../security/keys/index.js';
  */
 
 /** The digits of field 2 (card) or the characters of field 102 (account), as sent, under `key`. 32 bytes. */
-export function instrumentHash(key: DataKey, number: string): Buffer {
+export function instrumentHash(key: Pick<DataKey, 'hmac'>, number: string): Buffer {
   return key.hmac('instrument', number);
 }
 

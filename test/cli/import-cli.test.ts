@@ -37,7 +37,7 @@ describe('cli: import, participant show, link', function () {
   it('--dry-run checks and counts, applies nothing, and says so; standard input is read with -', async () => {
     const result = await runCli(['import', 'participants', '-', '--dry-run'], 'kpj,name,status\n12999999999,DRY RUN,ACTIVE\n', env);
     expect(result.status, result.stderr).to.equal(0);
-    expect(result.stdout).to.match(/^stdin: 1 rows: 1 inserted, 0 updated, 0 unchanged, 0 removed, 0 moved\n/);
+    expect(result.stdout).to.match(/^stdin: 1 rows: 1 inserted, 0 updated, 0 unchanged, 0 removed, 0 moved, 0 rekeyed\n/);
     expect(result.stdout).to.include('dry run: nothing was applied');
     const show = await runCli(['participant', 'show', '12999999999'], undefined, env);
     expect(show.status).to.equal(2);

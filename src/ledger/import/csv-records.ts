@@ -13,6 +13,18 @@ export interface CsvRecord {
   readonly values: ReadonlyMap<string, string>;
 }
 
+/** A record as read: its fields in header order. Staging makes the CsvRecord, in a worker for a big file. */
+export interface CsvRow {
+  readonly line: number;
+  readonly fields: readonly string[];
+}
+
+export function recordOf(columns: readonly string[], row: CsvRow): CsvRecord {
+  const values = new Map<string, string>();
+  columns.forEach((column, i) => values.set(column, row.fields[i]!));
+  return { line: row.line, values };
+}
+
 export interface CsvHeader {
   readonly columns: readonly string[];
   readonly errors: readonly RowError[];
@@ -30,7 +42,7 @@ interface ParsedRecord {
   info: Info;
 }
 
-export type CsvItem = { header: CsvHeader } | { record: CsvRecord } | { rowError: RowError } | { fatal: RowError };
+export type CsvItem = { header: CsvHeader } | { row: CsvRow } | { rowError: RowError } | { fatal: RowError };
 
 /** Yields the header first (as `header`), then every record (or its error when its field count is wrong); malformed CSV ends the stream with one error. */
 export async function* csvRecords(
@@ -54,9 +66,7 @@ export async function* csvRecords(
         yield { rowError: { line, column: undefined, reason: `${record.length} fields where the header has ${header.length}` } };
         continue;
       }
-      const values = new Map<string, string>();
-      header.forEach((column, i) => values.set(column, record[i]!));
-      yield { record: { line, values } };
+      yield { row: { line, fields: record } };
     }
   } catch (error) {
     // csv-parse's messages quote no field value, only positions (CSV_QUOTE_NOT_CLOSED, CSV_INVALID_CLOSING_QUOTE...).

@@ -10,17 +10,29 @@ export interface FileKind {
   readonly shape: CsvFileShape;
   /** The columns of the TEMP staging table, after `line integer`; the COPY row gives them in this order. */
   readonly staging: string;
-  /** The row to COPY (hashes and masked forms only), or why it is invalid. */
-  stage(record: CsvRecord, header: ReadonlySet<string>, key: DataKey): { row: CopyValue[] } | { errors: RowError[] };
+  /**
+   * The row to COPY (hashes and masked forms only), or why it is invalid. During a rotation window the
+   * previous key's hash is staged too, so that the apply can find what it wrote and rekey it in place.
+   */
+  stage(record: CsvRecord, header: ReadonlySet<string>, keys: StageKeys): { row: CopyValue[] } | { errors: RowError[] };
   /** After the COPY, before the checks: statements that resolve the staged rows against the ledger once. */
   prepare?(client: PoolClient): Promise<void>;
   /** Set-based checks on the staged rows against each other and the ledger: queries of (line, column, reason). */
   checks(header: ReadonlySet<string>): readonly string[];
   /** Applies the staged rows (table `stage`) in the caller's transaction. */
-  apply(client: PoolClient, header: ReadonlySet<string>, key: DataKey, initial: boolean): Promise<ApplyCounts>;
+  apply(client: PoolClient, header: ReadonlySet<string>, keys: StageKeys, initial: boolean): Promise<ApplyCounts>;
   /** --initial: how many rows of this kind the ledger holds beyond the demo's (must be 0); $1 is the demo's KPJs. */
   readonly realRowsSql: string;
 }
+
+/** The data keys an import hashes with: `current` for every hash it writes; `previous` only during a rotation window. */
+export interface StageKeys {
+  readonly current: StageKey;
+  readonly previous?: StageKey | undefined;
+}
+
+/** What staging needs of a data key: a DataKey, or its hashing keys in a staging worker (stage-worker.ts). */
+export type StageKey = Pick<DataKey, 'id' | 'hmac'>;
 
 export interface LinkMove {
   readonly line: number;
@@ -35,6 +47,8 @@ export interface ApplyCounts {
   updated: number;
   unchanged: number;
   removed: number;
+  /** Rows whose hashes were under the previous key and now are under the current one, in place (a rotation). */
+  rekeyed: number;
   moves: LinkMove[];
 }
 

@@ -6,14 +6,14 @@ import { registerDataKey } from '../data-keys.js';
 import { markReal } from '../deployment.js';
 import { DEMO_PARTICIPANTS } from '../demo-data.js';
 import type { DataKey } from '../../security/keys/index.js';
-import { copyRow } from './copy-text.js';
-import { csvRecords } from './csv-records.js';
 import { ImportError, MAX_ERRORS_SHOWN, type RowError } from './errors.js';
-import type { ApplyCounts, FileKind } from './file-kind.js';
+import type { ApplyCounts, FileKind, StageKeys } from './file-kind.js';
+import { FileStaging } from './staged-chunks.js';
 
 /**
  * The import of one data file (specs/DATA-FILES.md), in three steps inside the caller's transaction:
- * 1. stream: csv-parse → check and hash each row here → COPY into a TEMP staging table. Only hashes, masked
+ * 1. stream: csv-parse → check and hash each row (a pool of worker threads for a big file, stage-pool.ts) →
+ *    COPY into a TEMP staging table. Only hashes, masked
  *    forms and non-secret fields are staged; a TEMP table is never WAL-logged. Memory stays flat: one COPY
  *    chunk at a time, with back-pressure from the server, and at most MAX_ERRORS_SHOWN errors kept;
  * 2. check: set-based queries over the staged rows (duplicates, unknown participants, conflicting postings);
@@ -27,6 +27,13 @@ export interface ImportOptions {
   /** How errors name the file. */
   fileName: string;
   key: DataKey;
+  /**
+   * The previous data key, during a rotation window only (KeyRing.previous): what the file finds hashed under
+   * it is rewritten under `key` in place and counted as rekeyed, never added a second time.
+   */
+  previousKey?: DataKey | undefined;
+  /** Staging worker threads for a file of more than one batch (default: the cores but two, up to 4; 0: none). */
+  workers?: number;
   /** Bulk mode for the first load: no comparison with existing rows (the ledger holds none of this kind). */
   initial?: boolean;
   /** Called every chunk with the rows read so far. */
@@ -44,8 +51,6 @@ export interface ImportSummary extends ApplyCounts {
   phasesMs: { stage: number; check: number; apply: number };
 }
 
-/** Rows per COPY chunk: big enough to amortise the stream, small enough to keep memory flat. */
-const CHUNK_ROWS = 2_000;
 /** A daily file waits at most this long for a row lock (a `link block` in flight holds one for milliseconds). */
 const IMPORT_LOCK_TIMEOUT = '60s';
 /** One import at a time: two files applied at once could interleave their checks and their applies. */
@@ -55,44 +60,19 @@ const IMPORT_LOCK_KEY = 0x4a48_5449; // "JHTI"
 export async function importInto(client: PoolClient, options: ImportOptions): Promise<ImportSummary> {
   const started = Date.now();
   const { kind } = options;
+  const keys = { current: options.key, previous: options.previousKey } satisfies StageKeys;
   await client.query('DROP TABLE IF EXISTS pg_temp.stage');
   await client.query(`CREATE TEMP TABLE stage (line integer NOT NULL, ${kind.staging}) ON COMMIT DROP`);
   if (options.initial) await assertInitialAllowed(client, kind);
 
   const errors = new ErrorList();
-  let header: ReadonlySet<string> = new Set();
-  let rows = 0;
-  async function* copyChunks(): AsyncGenerator<string> {
-    let chunk: string[] = [];
-    for await (const item of csvRecords(options.input, kind.shape)) {
-      if ('header' in item) {
-        header = new Set(item.header.columns);
-        item.header.errors.forEach((error) => errors.add(error));
-        if (item.header.errors.length > 0) return; // a wrong header makes every row's reading wrong
-        continue;
-      }
-      if ('fatal' in item) {
-        errors.add(item.fatal);
-        break;
-      }
-      rows += 1;
-      if ('rowError' in item) {
-        errors.add(item.rowError);
-        continue;
-      }
-      const staged = kind.stage(item.record, header, options.key);
-      if ('errors' in staged) staged.errors.forEach((error) => errors.add(error));
-      else chunk.push(copyRow([item.record.line, ...staged.row]));
-      if (chunk.length >= CHUNK_ROWS) {
-        yield chunk.join('');
-        chunk = [];
-        options.onProgress?.(rows);
-      }
-    }
-    if (chunk.length > 0) yield chunk.join('');
-    options.onProgress?.(rows);
+  const staging = new FileStaging(kind, keys, (error) => errors.add(error), options.onProgress, options.workers);
+  try {
+    await pipeline(Readable.from(staging.chunks(options.input), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+  } finally {
+    await staging.close();
   }
-  await pipeline(Readable.from(copyChunks(), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+  const { header, rows } = staging;
   options.onStaged?.(rows);
   await client.query('ANALYZE stage');
   const staged = Date.now();
@@ -110,7 +90,7 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
   const checked = Date.now();
   // --initial: the table's secondary indexes and foreign keys are built after the load (migration 011).
   if (options.initial) await client.query('SELECT import_bulk_begin($1)', [kind.name]);
-  const counts = await kind.apply(client, header, options.key, options.initial ?? false);
+  const counts = await kind.apply(client, header, keys, options.initial ?? false);
   if (options.initial) await client.query('SELECT import_bulk_end($1)', [kind.name]);
   const ms = Date.now() - started;
   return { ...counts, file: options.fileName, kind: kind.name, rows, ms, phasesMs: { stage: staged - started, check: checked - staged, apply: Date.now() - checked } };

@@ -1,12 +1,14 @@
-import type { DataKey } from '../../security/keys/index.js';
 import { accountNumber, instrumentHash, lastFour } from '../instrument-hash.js';
 import { RowChecker, kpjProblem, luhnValid, oneOf } from './fields.js';
 import { countOf, type FileKind, type LinkMove } from './file-kind.js';
 
+type Client = Parameters<FileKind['apply']>[0];
+
 /**
  * links.csv: `kind,number,kpj,status[,issuer]` (specs/DATA-FILES.md). The key is (kind, number), hashed here
  * under the data key's `instrument` purpose exactly as the ATM path hashes field 2 / 102 (accountNumber).
- * A known link is updated; one whose kpj changes is moved (each move is listed); REMOVED deletes it.
+ * A known link is updated; one whose kpj changes is moved (each move is listed); REMOVED deletes it. During a
+ * rotation window the number is hashed under both keys, and a link found under the previous key is rekeyed.
  */
 
 const KINDS = ['CARD', 'ACCOUNT'] as const;
@@ -26,9 +28,9 @@ export function linkNumber(kind: string, raw: string): { number: string } | { re
 export const linksFile: FileKind = {
   name: 'links',
   shape: { known: ['kind', 'number', 'kpj', 'status', 'issuer'], required: ['kind', 'number'] },
-  staging: 'kind text, hash bytea, last4 text, kpj char(11), status text, issuer text',
+  staging: 'kind text, hash bytea, prev_hash bytea, last4 text, kpj char(11), status text, issuer text',
 
-  stage(record, _header, key: DataKey) {
+  stage(record, _header, keys) {
     const check = new RowChecker(record.line, record.values);
     const kind = check.get('kind', oneOf(KINDS));
     const status = check.get('status', oneOf(STATUSES));
@@ -43,7 +45,8 @@ export const linksFile: FileKind = {
       else number = parsed.number;
     }
     if (check.errors.length > 0 || !kind || number === undefined) return { errors: check.errors };
-    return { row: [kind, instrumentHash(key, number), lastFour(number), kpj ?? null, status ?? null, issuer || null] };
+    const previous = keys.previous ? instrumentHash(keys.previous, number) : null;
+    return { row: [kind, instrumentHash(keys.current, number), previous, lastFour(number), kpj ?? null, status ?? null, issuer || null] };
   },
 
   checks(header) {
@@ -54,18 +57,20 @@ export const linksFile: FileKind = {
          FROM stage s WHERE s.kpj IS NOT NULL AND NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)`,
       ...(header.has('kpj') ? [] : [
         `SELECT s.line, 'kpj' AS "column", 'required for a new link (the file has no kpj column)' AS reason
-           FROM stage s WHERE NOT EXISTS (SELECT 1 FROM instrument_link l WHERE l.kind = s.kind AND l.instrument_hash = s.hash)
+           FROM stage s WHERE NOT EXISTS (SELECT 1 FROM instrument_link l WHERE l.kind = s.kind AND l.instrument_hash IN (s.hash, s.prev_hash))
             AND s.status IS DISTINCT FROM 'REMOVED'`,
       ]),
     ];
   },
 
-  async apply(client, header, key, initial) {
+  async apply(client, header, keys, initial) {
     const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
     if (initial) {
-      const inserted = await insertNew(client, header, key);
-      return { inserted, updated: 0, unchanged: total - inserted, removed: 0, moves: [] };
+      const inserted = await insertNew(client, header, keys.current.id);
+      return { inserted, updated: 0, unchanged: total - inserted, removed: 0, rekeyed: 0, moves: [] };
     }
+    // First, so that the moves, removals and updates below find every known link by its current hash.
+    const rekeyed = keys.previous ? await rekey(client, keys.current.id) : 0;
     const { rows: moves } = await client.query<LinkMove>(`
       SELECT s.line, s.kind, l.last4, was.kpj_number AS from, s.kpj AS to
         FROM stage s
@@ -92,15 +97,37 @@ export const linksFile: FileKind = {
            AND (${sets.map(([column]) => `l.${column}`).join(', ')}) IS DISTINCT FROM (${sets.map(([, value]) => value).join(', ')})
         RETURNING 1)
       SELECT count(*) AS n FROM changed`);
-    const inserted = await insertNew(client, header, key);
-    return { inserted, updated, unchanged: total - inserted - updated - removed, removed, moves };
+    const inserted = await insertNew(client, header, keys.current.id);
+    return { inserted, updated, unchanged: total - inserted - updated - removed, removed, rekeyed, moves };
   },
 
   realRowsSql: `SELECT count(*) AS n FROM instrument_link l JOIN participant p ON p.id = l.participant_id
                  WHERE p.kpj_number <> ALL ($1::text[])`,
 };
 
-async function insertNew(client: Parameters<FileKind['apply']>[0], header: ReadonlySet<string>, key: DataKey): Promise<number> {
+/**
+ * The links of the file hashed under the previous key, moved to the current key's hash in place (migration 013):
+ * same id, participant, status and issuer. A link of the same number already under the current key (made by a
+ * build that inserted a second link during a rotation) shadows the old one for every lookup, which tries the
+ * current key first: the old row is dead, and it is deleted so that the previous key can retire.
+ */
+async function rekey(client: Client, currentKeyId: string): Promise<number> {
+  return countOf(client, `
+    WITH shadowed AS (
+      DELETE FROM instrument_link l USING stage s
+       WHERE s.prev_hash IS NOT NULL AND l.kind = s.kind AND l.instrument_hash = s.prev_hash
+         AND EXISTS (SELECT 1 FROM instrument_link c WHERE c.kind = s.kind AND c.instrument_hash = s.hash)
+      RETURNING 1),
+    moved AS (
+      UPDATE instrument_link l SET instrument_hash = s.hash, key_id = $1::text
+        FROM stage s
+       WHERE s.prev_hash IS NOT NULL AND l.kind = s.kind AND l.instrument_hash = s.prev_hash
+         AND NOT EXISTS (SELECT 1 FROM instrument_link c WHERE c.kind = s.kind AND c.instrument_hash = s.hash)
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM shadowed) + (SELECT count(*) FROM moved) AS n`, currentKeyId);
+}
+
+async function insertNew(client: Client, header: ReadonlySet<string>, keyId: string): Promise<number> {
   return countOf(client, `
     WITH added AS (
       INSERT INTO instrument_link (kind, instrument_hash, key_id, last4, participant_id, link_status, issuer)
@@ -110,5 +137,5 @@ async function insertNew(client: Parameters<FileKind['apply']>[0], header: Reado
          AND NOT EXISTS (SELECT 1 FROM instrument_link l WHERE l.kind = s.kind AND l.instrument_hash = s.hash)
        ORDER BY s.line
       RETURNING 1)
-    SELECT count(*) AS n FROM added`, key.id);
+    SELECT count(*) AS n FROM added`, keyId);
 }

@@ -1,5 +1,4 @@
 import { maskEmail, maskLast4, normaliseEmail, normaliseMsisdn, normaliseNik, type Normalised } from '../../contacts/index.js';
-import type { DataKey } from '../../security/keys/index.js';
 import type { CopyValue } from './copy-text.js';
 import { RowChecker, kpjProblem, oneOf, textProblem } from './fields.js';
 import { countOf, type FileKind } from './file-kind.js';
@@ -8,7 +7,8 @@ import { countOf, type FileKind } from './file-kind.js';
  * participants.csv: `kpj,nik,name,status,msisdn,email` (specs/DATA-FILES.md). The key is kpj; an absent
  * column leaves that field unchanged, a blank value clears it (name and status cannot be blank). NIK, MSISDN
  * and e-mail are hashed here under the data key's `contact` purpose; only the hash, the key id and a masked
- * form are staged.
+ * form are staged. During a rotation window the previous key's hash is staged too, and a contact stored under
+ * it is rewritten under the current key (rekeyed).
  */
 
 const STATUSES = ['ACTIVE', 'BLOCKED', 'CLOSED'] as const;
@@ -37,10 +37,10 @@ function assignments(header: ReadonlySet<string>): [string, string][] {
 export const participantsFile: FileKind = {
   name: 'participants',
   shape: { known: ['kpj', 'nik', 'name', 'status', 'msisdn', 'email'], required: ['kpj'] },
-  staging: `kpj char(11), name text, status text, nik_hash bytea, nik_last4 text, msisdn_hash bytea, msisdn_last4 text,
-            email_hash bytea, email_masked text`,
+  staging: `kpj char(11), name text, status text, nik_hash bytea, nik_prev_hash bytea, nik_last4 text,
+            msisdn_hash bytea, msisdn_prev_hash bytea, msisdn_last4 text, email_hash bytea, email_prev_hash bytea, email_masked text`,
 
-  stage(record, _header, key: DataKey) {
+  stage(record, _header, keys) {
     const check = new RowChecker(record.line, record.values);
     const kpj = check.get('kpj', kpjProblem);
     const name = check.get('name', textProblem(100));
@@ -49,16 +49,17 @@ export const participantsFile: FileKind = {
     for (const contact of CONTACTS) {
       const raw = check.raw(contact.column);
       if (raw === undefined || raw === '') {
-        contacts.push(null, null);
+        contacts.push(null, null, null);
         continue;
       }
       const normalised = contact.normalise(raw);
       if (!normalised.ok) {
         check.fail(contact.column, normalised.reason);
-        contacts.push(null, null);
+        contacts.push(null, null, null);
         continue;
       }
-      contacts.push(key.hmac('contact', normalised.value), contact.mask(normalised.value));
+      contacts.push(keys.current.hmac('contact', normalised.value), keys.previous?.hmac('contact', normalised.value) ?? null,
+        contact.mask(normalised.value));
     }
     if (check.errors.length > 0) return { errors: check.errors };
     return { row: [kpj ?? null, name ?? null, status ?? null, ...contacts] };
@@ -75,7 +76,10 @@ export const participantsFile: FileKind = {
     ];
   },
 
-  async apply(client, header, key, initial) {
+  async apply(client, header, keys, initial) {
+    const key = keys.current;
+    // First, so that a contact that only changed key is not counted as updated below.
+    const rekeyed = initial || !keys.previous ? 0 : await rekey(client, header, key.id, keys.previous.id);
     const pairs = assignments(header);
     const updated = initial || pairs.length === 0 ? 0 : await countOf(client, `
       WITH changed AS (
@@ -100,8 +104,29 @@ export const participantsFile: FileKind = {
         RETURNING 1)
       SELECT count(*) AS n FROM added`, key.id);
     const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
-    return { inserted, updated, unchanged: total - inserted - updated, removed: 0, moves: [] };
+    return { inserted, updated, unchanged: total - inserted - updated, removed: 0, rekeyed, moves: [] };
   },
 
   realRowsSql: 'SELECT count(*) AS n FROM participant WHERE kpj_number <> ALL ($1::text[])',
 };
+
+/**
+ * The participants whose NIK, MSISDN or e-mail in the file is stored under the previous key: the hash and key id
+ * rewritten under the current key, in place. A contact column absent from the file cannot be rekeyed (its clear
+ * value is not in the file); it keeps its hash and key id, which say which key made it.
+ */
+async function rekey(client: Parameters<FileKind['apply']>[0], header: ReadonlySet<string>, currentId: string, previousId: string): Promise<number> {
+  const present = CONTACTS.map((contact) => contact.column).filter((column) => header.has(column));
+  if (present.length === 0) return 0;
+  const under = (column: string): string => `(p.${column}_key_id = $2 AND p.${column}_hash = s.${column}_prev_hash)`;
+  const { rows } = await client.query<{ n: string }>(`
+    WITH changed AS (
+      UPDATE participant p SET ${present.map((column) => `
+        ${column}_hash = CASE WHEN ${under(column)} THEN s.${column}_hash ELSE p.${column}_hash END,
+        ${column}_key_id = CASE WHEN ${under(column)} THEN $1::text ELSE p.${column}_key_id END`).join(',')}
+        FROM stage s
+       WHERE p.kpj_number = s.kpj AND (${present.map(under).join(' OR ')})
+      RETURNING 1)
+    SELECT count(*) AS n FROM changed`, [currentId, previousId]);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -93,7 +93,7 @@ export const postingsFile: FileKind = {
          ORDER BY line
         RETURNING 1)
       SELECT count(*) AS n FROM added`);
-    return { inserted, updated: 0, unchanged: total - inserted, removed: 0, moves: [] };
+    return { inserted, updated: 0, unchanged: total - inserted, removed: 0, rekeyed: 0, moves: [] };
   },
 
   realRowsSql: `SELECT count(*) AS n FROM jht_posting j JOIN participant p ON p.id = j.participant_id

@@ -57,6 +57,14 @@ export class DataKey {
     return createHmac('sha256', this.#key(purpose)).update(Buffer.alloc(32)).digest('hex').slice(0, CHECK_VALUE_HEX).toUpperCase();
   }
 
+  /**
+   * The raw purpose key, for the one consumer that needs key bytes rather than an HMAC:
+   * the importer's staging worker threads (src/ledger/import/stage-pool.ts: this process's memory only).
+   */
+  keyFor(purpose: KeyPurpose): Buffer {
+    return Buffer.from(this.#key(purpose));
+  }
+
   toJSON(): { id: string } {
     return { id: this.id };
   }

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { FILE_KINDS, ImportError, runImport, type ImportSummary, type RowError } from '../../../src/ledger/import/index.js';
 import { ledgerTypes } from '../../../src/ledger/pool.js';
 import { IMPORTER_ROLE } from '../../../src/ledger/roles.js';
+import type { KeyRing } from '../../../src/security/keys/index.js';
 import { getTestDatabase, roleDatabaseUrl, scratchDatabase, TEST_KEYS } from '../../support/index.js';
 
 /**
@@ -14,10 +15,20 @@ export interface ImportFixture {
   admin: Pool;
   importer: Pool;
   /** Imports `csv` as `kind`: the summary, or the ImportError's row errors. */
-  load(kind: keyof typeof FILE_KINDS, csv: string, options?: { dryRun?: boolean }): Promise<ImportSummary>;
-  loadFailing(kind: keyof typeof FILE_KINDS, csv: string): Promise<RowError[]>;
+  /**
+   * `keys`: the ring to import with (a rotation window when it has a previous key); TEST_KEYS otherwise.
+   * `workers`: staging worker threads (ImportOptions.workers).
+   */
+  load(kind: keyof typeof FILE_KINDS, csv: string, options?: LoadOptions): Promise<ImportSummary>;
+  loadFailing(kind: keyof typeof FILE_KINDS, csv: string, options?: LoadOptions): Promise<RowError[]>;
   count(table: string): Promise<number>;
   drop(): Promise<void>;
+}
+
+export interface LoadOptions {
+  dryRun?: boolean;
+  keys?: KeyRing;
+  workers?: number;
 }
 
 export async function importFixture(): Promise<ImportFixture> {
@@ -26,14 +37,14 @@ export async function importFixture(): Promise<ImportFixture> {
   url.pathname = `/${(scratch.pool.options.database as string)}`;
   const importer = new pg.Pool({ connectionString: url.toString(), types: ledgerTypes(), max: 3 });
   importer.on('error', () => undefined);
-  const load = (kind: keyof typeof FILE_KINDS, csv: string, options: { dryRun?: boolean } = {}): Promise<ImportSummary> =>
-    runImport(importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: `${kind}.csv`, key: TEST_KEYS.current, ...options });
+  const load = (kind: keyof typeof FILE_KINDS, csv: string, { keys = TEST_KEYS, ...options }: LoadOptions = {}): Promise<ImportSummary> =>
+    runImport(importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: `${kind}.csv`, key: keys.current, previousKey: keys.previous, ...options });
   return {
     admin: scratch.pool,
     importer,
     load,
-    async loadFailing(kind, csv) {
-      const error = await load(kind, csv).then(() => undefined, (e: unknown) => e);
+    async loadFailing(kind, csv, options) {
+      const error = await load(kind, csv, options).then(() => undefined, (e: unknown) => e);
       if (!(error instanceof ImportError)) throw new Error(`expected an ImportError, got ${String(error)}`);
       return [...error.rowErrors];
     },
