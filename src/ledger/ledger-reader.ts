@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../observability/logger.js';
 import type { KeyRing } from '../security/keys/index.js';
-import { accountNumber, instrumentHash } from './instrument-hash.js';
+import { accountNumber } from './instrument-hash.js';
 import { LedgerUnavailableError } from './errors.js';
 import type { InstrumentRef } from './lookup-query.js';
 
@@ -78,7 +78,7 @@ export class LedgerReader {
 
   /** One HMAC outside a rotation window, so the everyday statement stays the single-hash one. */
   private hashes(number: string): Buffer[] {
-    return this.keys.lookupKeys().map((key) => instrumentHash(key, number));
+    return this.keys.lookupHashes('instrument', number);
   }
 
   /**

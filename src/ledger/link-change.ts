@@ -1,6 +1,5 @@
 import type { Pool } from 'pg';
 import type { KeyRing } from '../security/keys/index.js';
-import { instrumentHash } from './instrument-hash.js';
 
 /**
  * `jht-switch link block|unblock|remove`: one link, found by the number's hash under every lookup key, changed
@@ -44,7 +43,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
 export async function changeLink(
   pool: Pool, keys: KeyRing, kind: 'CARD' | 'ACCOUNT', number: string, action: LinkAction, operator: Operator,
 ): Promise<LinkChangeResult> {
-  const hashes = keys.lookupKeys().map((key) => instrumentHash(key, number));
+  const hashes = keys.lookupHashes('instrument', number);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
