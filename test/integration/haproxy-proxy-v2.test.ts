@@ -67,7 +67,8 @@ describe('integration: HAProxy (send-proxy-v2) in front of two switches', functi
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const partnerLines = () => switches.flatMap((s) => s.logLines()).filter((l) => l.msg === 'partner connected');
+  const partnerLinesOf = (s: ServeProcess) => s.logLines().filter((l) => l.msg === 'partner connected');
+  const partnerLines = () => switches.flatMap(partnerLinesOf);
 
   async function inquiryFrom(localAddress: string, acquirerId: string): Promise<string | undefined> {
     const atm = await IsoClient.connect({ port: frontend, localAddress, timeoutMs: 5_000 });
@@ -107,7 +108,8 @@ describe('integration: HAProxy (send-proxy-v2) in front of two switches', functi
   });
 
   it('refuses a PROXY header sent straight to a switch by a host that is not a trusted proxy', async () => {
-    const before = partnerLines().length;
+    // Counted per switch: a line of an earlier test arriving on one switch must not shift the other's.
+    const before = switches.map((s) => partnerLinesOf(s).length);
     const forger = await new Promise<TestPeer>((resolve) => {
       const socket = net.connect({ host: '127.0.0.1', port: backends[0]!.iso, localAddress: BANK_DEMO }, () => resolve(new TestPeer(socket)));
     });
@@ -115,7 +117,7 @@ describe('integration: HAProxy (send-proxy-v2) in front of two switches', functi
     forger.write(Buffer.concat([proxyHeaderFor({ address: BANK_SEVEN, port: 40_000 }, { address: '127.0.0.1', port: backends[0]!.iso }), binary2.frame(Buffer.from('0800'))]));
     await forger.waitClosed(5_000);
     expect(forger.frames).to.deep.equal([]);
-    expect(partnerLines().slice(before).map((l) => l.partner)).to.not.include('bank-seven');
+    expect(switches.flatMap((s, i) => partnerLinesOf(s).slice(before[i])).map((l) => l.partner)).to.not.include('bank-seven');
     await waitFor(() => switches[0]!.output().includes('PROXY_HEADER_UNTRUSTED'), { what: 'the refusal in the switch log', timeoutMs: 15_000 });
   });
 

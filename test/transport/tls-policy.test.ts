@@ -74,6 +74,9 @@ describe('transport TLS policy: TLS 1.2 with ECDHE + AEAD only, or TLS 1.3; iden
       const result = await handshake(listener.port, { ...base(), minVersion: version, maxVersion: version, ciphers: 'DEFAULT@SECLEVEL=0' });
       expect(result.ok, version).to.equal(false);
     }
+    // Both refusals are in before the next test: a late one would be taken for that test's own.
+    await waitFor(() => refusals.length === 2, { what: 'both refusals' });
+    expect(refusals.map((r) => r.reason)).to.deep.equal(['TLS_HANDSHAKE_FAILED', 'TLS_HANDSHAKE_FAILED']);
   });
 
   for (const suite of ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']) {
