@@ -89,6 +89,24 @@ export function checkAfterRead(inquiry: Inquiry, record: ParticipantRecord | und
   return ALLOW;
 }
 
+/** What the ATM's read of a card or account found: the link and its participant's membership. */
+export interface InstrumentRecord {
+  readonly linkStatus: string;
+  readonly membershipStatus: string;
+}
+
+/**
+ * The instrument rule, after the read: the holder of a card or account learns the balance of the
+ * participant it is linked to. Nothing linked is not-found; a blocked link, then a blocked membership, is
+ * reported (the ATM holds the card, so the requester is its holder). `record` undefined: nothing linked.
+ */
+export function checkInstrumentRead(record: InstrumentRecord | undefined): Verdict {
+  if (record === undefined) return refuse('not-found', 'no participant linked');
+  if (record.linkStatus !== 'ACTIVE') return refuse('instrument-blocked', `link is ${record.linkStatus}`);
+  if (record.membershipStatus !== 'ACTIVE') return refuse('membership-blocked', `membership is ${record.membershipStatus}`);
+  return ALLOW;
+}
+
 function nikMatches(keys: KeyRing, nik: string, record: ParticipantRecord): boolean {
   // Hashed even when nothing is stored, so a participant without a NIK on file answers no faster.
   const key = (record.nikKeyId === null ? undefined : keys.byId(record.nikKeyId)) ?? keys.current;

@@ -1,6 +1,6 @@
 /** The channel-neutral inquiry core: channels (src/channels/*) import from here. */
-export { ACCESS_RULE, STAFF_REASON_CODES, checkAfterRead, checkBeforeRead } from './access-policy.js';
-export type { AccessRule, Credential, ParticipantRecord, Verdict } from './access-policy.js';
+export { ACCESS_RULE, STAFF_REASON_CODES, checkAfterRead, checkBeforeRead, checkInstrumentRead } from './access-policy.js';
+export type { AccessRule, Credential, InstrumentRecord, ParticipantRecord, Verdict } from './access-policy.js';
 export { IdempotencyStore } from './idempotency-store.js';
 export type { KeyClaim } from './idempotency-store.js';
 export { CHANNELS, describeRequester, maskKpj } from './inquiry.js';

@@ -19,6 +19,8 @@ export type Refusal =
   | 'not-found'
   /** Found, the requester may see it, but the membership is blocked or closed. */
   | 'membership-blocked'
+  /** The card or account the inquiry came with (the ATM) is linked, but the link is blocked. */
+  | 'instrument-blocked'
   /** The request misses what its access rule needs (a staff reason, a kiosk's NIK). */
   | 'incomplete'
   | 'rate-limited'

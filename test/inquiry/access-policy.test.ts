@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { checkAfterRead, checkBeforeRead, type AccessRule, type Credential, type ParticipantRecord } from '../../src/inquiry/index.js';
+import { checkAfterRead, checkBeforeRead, checkInstrumentRead, type AccessRule, type Credential, type ParticipantRecord } from '../../src/inquiry/index.js';
 import type { Channel, Inquiry, ParticipantRef, StaffReason } from '../../src/inquiry/index.js';
 import { DataKey, KeyRing } from '../../src/security/keys/index.js';
 import { TEST_KEYS } from '../support/index.js';
@@ -67,6 +67,19 @@ describe('inquiry: the access policy, by itself', () => {
     expect(checkAfterRead(own, record('CLOSED'), keys)).to.deep.equal({ kind: 'refuse', refusal: 'membership-blocked' });
     const wrongNik = inquiry('kiosk', { kind: 'kpj+nik', kpj: KPJ, nik: '3171011501900009' });
     expect(checkAfterRead(wrongNik, record('BLOCKED'), keys)).to.deep.equal({ kind: 'refuse', refusal: 'not-found' });
+  });
+
+  it('instrument (the ATM): nothing linked is not-found; then the link, then the membership, must be active', () => {
+    const refusal = (linkStatus: string, membershipStatus: string) => {
+      const verdict = checkInstrumentRead({ linkStatus, membershipStatus });
+      return verdict.kind === 'refuse' ? verdict.refusal : verdict.kind;
+    };
+    expect(checkInstrumentRead(undefined)).to.deep.include({ kind: 'refuse', refusal: 'not-found' });
+    expect(refusal('ACTIVE', 'ACTIVE')).to.equal('allow');
+    expect(refusal('BLOCKED', 'ACTIVE')).to.equal('instrument-blocked');
+    expect(refusal('BLOCKED', 'CLOSED')).to.equal('instrument-blocked');
+    expect(refusal('ACTIVE', 'BLOCKED')).to.equal('membership-blocked');
+    expect(refusal('ACTIVE', 'CLOSED')).to.equal('membership-blocked');
   });
 
   it('a NIK is compared under the key that hashed it: a record from before a rotation still matches', () => {

@@ -34,6 +34,8 @@ export const PROBLEM_OF_REFUSAL: Readonly<Record<Refusal, ProblemKind>> = {
   'insufficient-scope': PROBLEMS.insufficientScope,
   'not-found': PROBLEMS.notFound,
   'membership-blocked': PROBLEMS.membershipBlocked,
+  // A REST inquiry names no card or account, so this never arises here; were it to, "blocked" is the truth.
+  'instrument-blocked': PROBLEMS.membershipBlocked,
   incomplete: PROBLEMS.validation,
   'rate-limited': PROBLEMS.rateLimited,
   unavailable: PROBLEMS.unavailable,
