@@ -4,7 +4,8 @@
  *
  *   node --import tsx scripts/bench/cpu-profile.ts FILE.cpuprofile [--top 30]
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -125,6 +126,17 @@ export function formatSummary(s: CpuSummary): string {
 
 export async function summarizeFile(file: string, top?: number): Promise<CpuSummary> {
   return summarize(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, top);
+}
+
+/** node writes one profile per thread (tsx's loader has one): the main thread is the busiest. */
+export async function mainThreadProfile(dir: string): Promise<{ file: string; summary: CpuSummary } | undefined> {
+  let busiest: { file: string; summary: CpuSummary } | undefined;
+  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'))) {
+    const file = path.join(dir, name);
+    const summary = await summarizeFile(file);
+    if (!busiest || summary.busyMs > busiest.summary.busyMs) busiest = { file, summary };
+  }
+  return busiest;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -15,14 +15,14 @@
  * and the load average before and after. 2 cores: one for the server, one for the generator, and
  * PostgreSQL shares them, as it would in production on such a machine.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { openIdleConnections } from '../../src/loadgen/index.js';
-import { formatSummary, summarizeFile, type CpuSummary } from './cpu-profile.js';
+import { formatSummary, mainThreadProfile } from './cpu-profile.js';
 import { formatResults, type BenchResults, type RunResult, type ServerResults } from './e2e-report.js';
 import { cpuSeconds, rssMb, runLoadProcess, startEchoProcess, startSwitchProcess, type ServerProcess } from './processes.js';
 
@@ -84,17 +84,6 @@ async function idleRss(server: ServerProcess): Promise<{ beforeMb: number; idleM
   } finally {
     await idle.close();
   }
-}
-
-/** node writes one profile per thread (tsx's loader has one): the main thread is the busiest. */
-async function mainThreadProfile(dir: string): Promise<{ file: string; summary: CpuSummary } | undefined> {
-  let busiest: { file: string; summary: CpuSummary } | undefined;
-  for (const name of (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'))) {
-    const file = path.join(dir, name);
-    const summary = await summarizeFile(file);
-    if (!busiest || summary.busyMs > busiest.summary.busyMs) busiest = { file, summary };
-  }
-  return busiest;
 }
 
 /** Starts both servers, runs every measurement on each, stops them: the figures. */

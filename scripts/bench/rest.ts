@@ -4,6 +4,7 @@
  * driven by autocannon from this process. Run by hand:
  *
  *   npm run bench:rest [-- --duration 10 --connections 256 --rounds 3]
+ *   npm run bench:rest -- --cpu-prof     # also profile the switch (read the profile, not the figures)
  *
  * Three figures per round: the bare route; REST with tokens reused as a channel back-end reuses them (one
  * per client and participant session, so the verification is cached); REST with a fresh token on every
@@ -13,13 +14,14 @@
  * latency) long before the CPU, while the bare route saturates the CPU with a few dozen.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DevIssuer } from '../../src/channels/rest/dev-issuer.js';
+import { formatSummary, mainThreadProfile } from './cpu-profile.js';
 import { cpuSeconds, freePort, startSwitchProcess, type ServerProcess } from './processes.js';
 
 const { values } = parseArgs({
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const durationS = Number(values.duration);
@@ -93,8 +96,10 @@ const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-bench-rest-'));
 await chmod(workDir, 0o755); // as root, postgres runs as another user and must enter it
 const restPort = await freePort();
 note(`load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const cpuProfDir = values['cpu-prof'] ? path.join(workDir, 'profile') : undefined;
+if (cpuProfDir) await mkdir(cpuProfDir);
 const server = await startSwitchProcess({
-  workDir, maxConnections: 64,
+  workDir, maxConnections: 64, ...(cpuProfDir ? { cpuProfDir } : {}),
   extraConfig: {
     log: { level: 'warn' },
     channels: { rest: { port: restPort, limits: { clientRequestsPerSecond: 1e9, clientBurst: 1e9, participantRequestsPerMinute: 1e12, participantBurst: 1e9 } } },
@@ -157,5 +162,7 @@ try {
 } finally {
   await bare.stop();
   await server.stop();
-  if (!values.keep) await rm(workDir, { recursive: true, force: true });
+  const profile = cpuProfDir ? await mainThreadProfile(cpuProfDir) : undefined;
+  if (profile) note(`\nswitch CPU profile (${profile.file}):\n${formatSummary(profile.summary)}`);
+  if (!values.keep && !cpuProfDir) await rm(workDir, { recursive: true, force: true });
 }

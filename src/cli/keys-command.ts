@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { databaseUrlProblem } from '../config/database-url.js';
 import { loadConfig } from '../config/load-config.js';
 import { createPool, dataKeyUsage, readDeployment, retireDataKey, type DataKeyUsage } from '../ledger/index.js';
+import { currentOperator } from '../ledger/operator.js';
 import { createLogger } from '../observability/logger.js';
 import { DEVELOPMENT_KEY_ID, KEY_PURPOSES, readConfiguredKeys, type KeyPurpose, type KeyRing } from '../security/keys/index.js';
 import { CliError } from './cli-error.js';
@@ -102,8 +103,8 @@ export function registerKeysCommand(program: Command): void {
       if (!url) throw new CliError('keys retire needs the database: --database-url or DATABASE_URL (the importer role)');
       const pool = open(url);
       try {
-        const retired = await retireDataKey(pool, id);
-        process.stdout.write(retired ? `data key ${id} retired: no link uses it; keep it as a verify-only key for the 3 days of request digests\n` : `data key ${id} was retired already\n`);
+        const retired = await retireDataKey(pool, id, currentOperator());
+        process.stdout.write(retired ? `data key ${id} retired (journaled, uid ${currentOperator().uid}): no link uses it; keep it as a verify-only key for the 3 days of request digests\n` : `data key ${id} was retired already\n`);
       } finally {
         await pool.end();
       }

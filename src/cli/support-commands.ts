@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { changeLink, LinkBusyError, LinkNotFoundError, type LinkAction } from '../ledger/link-change.js';
+import { currentOperator } from '../ledger/operator.js';
 import { linkNumber } from '../ledger/import/index.js';
 import { readParticipant, type ParticipantView } from '../ledger/participant-view.js';
 import { formatRupiah } from '../iso8583/vocabulary/index.js';
@@ -42,7 +43,7 @@ export function registerSupportCommands(program: Command): void {
         if ('reason' in parsed) throw new CliError(`standard input: ${parsed.reason}`);
         await withDataSession(options, async ({ database, keys }) => {
           try {
-            const operator = { uid: process.getuid?.() ?? -1, sudoUid: process.env.SUDO_UID };
+            const operator = currentOperator();
             const result = await changeLink(database.pool, keys, kind, parsed.number, action, operator);
             process.stdout.write(`${result.kind} ending ${result.last4} of ${result.kpj}: ${result.from} -> ${result.to} ` +
               `(journaled, uid ${operator.uid}); the next inquiry sees it\n`);

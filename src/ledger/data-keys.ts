@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { DataKey, KeyRing } from '../security/keys/index.js';
 import { DataKeyNotHeldError, DataKeyRetireError } from './errors.js';
+import { claimedSudoUid, type Operator } from './operator.js';
 
 /**
  * The database side of the key model (migration 008): which data keys have written hashes here. Every writer
@@ -60,10 +61,11 @@ export async function dataKeyUsage(client: Pool | PoolClient): Promise<DataKeyUs
  * Marks a key retired once no link names it (the importer's role): switches then start without it. The
  * key's row is locked first, which waits for an import still adding links under it (their foreign key
  * checks hold a share lock on the row), so a link committed meanwhile is counted, not orphaned.
+ * The retirement is journaled with the operator's uid in the same transaction (migration 016).
  * @throws DataKeyRetireError LEDGER_DATA_KEY_UNKNOWN or LEDGER_DATA_KEY_IN_USE.
  * @returns false when the key was retired already.
  */
-export async function retireDataKey(pool: Pool, keyId: string): Promise<boolean> {
+export async function retireDataKey(pool: Pool, keyId: string, operator: Operator): Promise<boolean> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -79,6 +81,8 @@ export async function retireDataKey(pool: Pool, keyId: string): Promise<boolean>
       return false;
     }
     await client.query('UPDATE data_key SET retired_at = now() WHERE key_id = $1', [keyId]);
+    await client.query('INSERT INTO data_key_retirement (key_id, operator_uid, sudo_uid) VALUES ($1, $2, $3)',
+      [keyId, operator.uid, claimedSudoUid(operator)]);
     await client.query('COMMIT');
     return true;
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { KeyRing } from '../security/keys/index.js';
+import { claimedSudoUid, type Operator } from './operator.js';
 
 /**
  * `jht-switch link block|unblock|remove`: one link, found by the number's hash under every lookup key, changed
@@ -12,13 +13,6 @@ import type { KeyRing } from '../security/keys/index.js';
 export type LinkAction = 'block' | 'unblock' | 'remove';
 
 export const LINK_LOCK_TIMEOUT = '3s';
-
-export interface Operator {
-  /** The kernel's real uid of the process (process.getuid). */
-  uid: number;
-  /** SUDO_UID as the environment claims it: recorded, never trusted. */
-  sudoUid: string | undefined;
-}
 
 export interface LinkChangeResult {
   kind: string;
@@ -60,7 +54,7 @@ export async function changeLink(
       `INSERT INTO link_change (action, kind, last4, key_id, kpj_number, from_status, operator_uid, sudo_uid)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [action, kind, link.last4, link.key_id, link.kpj_number, link.link_status, operator.uid,
-        operator.sudoUid && /^[0-9]{1,10}$/.test(operator.sudoUid) ? operator.sudoUid : null]);
+        claimedSudoUid(operator)]);
     await client.query('COMMIT');
     return { kind, last4: link.last4, kpj: link.kpj_number, from: link.link_status, to };
   } catch (error) {

@@ -58,7 +58,9 @@ describe('ledger/import: a rotation window rekeys links and contacts in place', 
     expect(after.map((l) => l.key_id)).to.deep.equal([b.id, b.id, b.id]);
     expect(after.map((l) => l.hash)).to.deep.equal(NUMBERS.map(([, number]) => b.hmac('instrument', number)));
     expect((await dataKeyUsage(fx.admin)).find((k) => k.keyId === a.id)?.links).to.equal(0);
-    expect(await retireDataKey(fx.importer, a.id)).to.equal(true);
+    expect(await retireDataKey(fx.importer, a.id, { uid: 4242, sudoUid: '1001' })).to.equal(true);
+    const { rows } = await fx.admin.query<{ operator_uid: number; sudo_uid: string | null }>('SELECT operator_uid, sudo_uid FROM data_key_retirement WHERE key_id = $1', [a.id]);
+    expect(rows, 'the retirement, journaled with the operator').to.deep.equal([{ operator_uid: 4242, sudo_uid: '1001' }]);
   });
 
   it('the same files a third time change nothing and rekey nothing', async () => {
