@@ -97,7 +97,12 @@ async function measure(workDir: string, cpuProfDir: string | undefined): Promise
   const rateRuns = new Map<string, RunResult[]>([['switch', []], ['echo', []]]);
   const memory = new Map<string, { beforeMb: number; idleMb: number }>();
   try {
-    servers.push(await startSwitchProcess({ workDir, maxConnections: idleCount + 100, ...(cpuProfDir ? { cpuProfDir } : {}) }));
+    // The idle connections all come from this host and sign on together: above the per-source cap on
+    // connections not signed on yet (transport.maxUnsignedPerSource, 8 by default), which would close them.
+    servers.push(await startSwitchProcess({
+      workDir, maxConnections: idleCount + 100, ...(cpuProfDir ? { cpuProfDir } : {}),
+      extraConfig: { transport: { maxUnsignedPerSource: idleCount + 100 } },
+    }));
     servers.push(await startEchoProcess());
     for (const server of servers) startRss.set(server.name, await rssMb(server.pid));
     note(`closed loop, ${connections} connections x ${inFlight} in flight, ${warmupS} s warm-up + ${durationS} s:`);
