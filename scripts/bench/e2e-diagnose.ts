@@ -7,7 +7,8 @@
  *
  *   node --import tsx scripts/bench/e2e-diagnose.ts [--duration 5] [--runs="--rate 1000;--max --in-flight 64"] [--cpu-prof]
  */
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,8 +16,8 @@ import pg from 'pg';
 import { openDatabase } from '../../src/ledger/index.js';
 import { EMBEDDED_SWITCH_USER } from '../../src/ledger/database.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { developmentKeyRing } from '../../src/security/keys/index.js';
-import { formatSummary, summarizeFile } from './cpu-profile.js';
+import { DataKey, KeyRing } from '../../src/security/keys/index.js';
+import { formatSummary, mainThreadProfile } from './cpu-profile.js';
 import { cpuSeconds, freePort, runLoadProcess, startSwitchProcess, type ServerProcess } from './processes.js';
 
 const { values } = parseArgs({
@@ -62,9 +63,14 @@ async function diagnose(admin: pg.Client, sw: ServerProcess, run: readonly strin
   }
 }
 
+// The switch reaches this cluster by DATABASE_URL, as an external database, so it needs a real data key
+// (SECURITY.md, "Key loading"): a random one of this run's own, in a 0600 file, hashes the demo data too.
+const keyMaterial = randomBytes(32);
+const keyFile = path.join(workDir, 'data-key');
+await writeFile(keyFile, `${keyMaterial.toString('hex')}\n`, { mode: 0o600 });
 const port = await freePort();
 const database = await openDatabase({
-  dataDir: path.join(workDir, 'pg'), port, keys: developmentKeyRing(), log: silentLogger(), seedDemo: true,
+  dataDir: path.join(workDir, 'pg'), port, keys: new KeyRing({ current: new DataKey(keyMaterial) }), log: silentLogger(), seedDemo: true,
   serverSettings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' },
 });
 // The embedded cluster's passwords, kept beside its data directory (src/ledger/embedded-server.ts): the
@@ -78,16 +84,15 @@ let sw: ServerProcess | undefined;
 try {
   await admin.connect();
   await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  process.env.DATABASE_URL = switchUrl; // seeded above with the demo data: same development card key
+  process.env.DATABASE_URL = switchUrl; // seeded above with the demo data, under the same key
+  process.env.JHT_DATA_KEY_FILE = keyFile;
   if (process.getuid?.() === 0) process.env.JHT_ALLOW_ROOT = '1'; // a throw-away cluster of this script's own
   sw = await startSwitchProcess({ workDir, maxConnections: 200, ...(cpuProfDir ? { cpuProfDir } : {}) });
   for (const run of values.runs.split(';').map((r) => r.trim().split(/\s+/))) await diagnose(admin, sw, run);
   await sw.stop();
   if (cpuProfDir) {
-    // node writes one profile per thread (tsx's loader has one): the main thread is the busiest.
-    const summaries = await Promise.all((await readdir(cpuProfDir)).map((f) => summarizeFile(path.join(cpuProfDir, f))));
-    const main = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
-    process.stdout.write(main ? `\n${formatSummary(main)}\n` : '\nno CPU profile was written\n');
+    const main = await mainThreadProfile(cpuProfDir);
+    process.stdout.write(main ? `\n${formatSummary(main.summary)}\n` : '\nno CPU profile was written\n');
   }
 } finally {
   await sw?.stop();
