@@ -1,20 +1,15 @@
 import type { Command } from 'commander';
 import type { Pool } from 'pg';
-import { databaseUrlProblem } from '../config/database-url.js';
-import { loadConfig } from '../config/load-config.js';
 import { maintainJournal } from '../journal/index.js';
 import { SchemaVersionError, createPool, loadMigrations, openDatabase } from '../ledger/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { readConfiguredKeys } from '../security/keys/index.js';
 import { CliError } from './cli-error.js';
-import { checkRootFor, refuseRoot, rootPolicy } from './root-guard.js';
+import { ownerConnectionOptions, resolveOwnerConnection, type OwnerCliOptions } from './owner-options.js';
+import { checkRootFor } from './root-guard.js';
 
-interface MaintainCliOptions {
-  databaseUrl?: string;
-  config?: string;
-  dataDir?: string;
+interface MaintainCliOptions extends OwnerCliOptions {
   keepDetached?: boolean;
-  allowRoot?: boolean;
 }
 
 /**
@@ -23,27 +18,19 @@ interface MaintainCliOptions {
  * `migrate` it applies no migration to an external database: an older schema is refused.
  */
 export function registerJournalCommands(program: Command): void {
-  program
+  const maintain = program
     .command('journal')
     .description("the transaction journal's partitions")
     .command('maintain')
-    .description('create the next months\' partitions; detach and drop those older than journal.retentionMonths')
-    .option('--database-url <url>', "the owner's connection (or JHT_MIGRATE_DATABASE_URL); default: the embedded cluster")
-    .option('-c, --config <file>', 'configuration, JSON or YAML (or JHT_CONFIG): journal.retentionMonths, the data directory')
-    .option('--data-dir <dir>', 'embedded PostgreSQL data directory (default .data/postgres)')
+    .description('create the next months\' partitions; detach and drop those older than journal.retentionMonths');
+  ownerConnectionOptions(maintain, 'journal.retentionMonths, the data directory')
     .option('--keep-detached', 'detach expired partitions but keep them as tables, to archive them; a later run drops them')
-    .option('--allow-root', 'run as root on a real database (containers, CI; or JHT_ALLOW_ROOT=1)')
     .action(async (options: MaintainCliOptions) => {
-      const config = loadConfig({ file: options.config, overrides: { dataDir: options.dataDir } });
-      const url = options.databaseUrl ?? process.env.JHT_MIGRATE_DATABASE_URL;
-      const root = rootPolicy(options.allowRoot);
+      const { config, url, root } = resolveOwnerConnection(options, 'journal maintain');
       const log = createLogger({ level: config.log.level, destination: process.stderr });
       let pool: Pool;
       let close: () => Promise<void>;
       if (url) {
-        const problem = databaseUrlProblem(url);
-        if (problem) throw new CliError(`--database-url: ${problem}`);
-        refuseRoot(root, 'journal maintain');
         pool = createPool({ connectionString: url }, { max: 1 }, log);
         close = () => pool.end();
         await assertCurrentSchema(pool).catch(async (error: unknown) => {
