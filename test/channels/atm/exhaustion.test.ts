@@ -32,6 +32,7 @@ describe('switch: connection exhaustion (slow sockets that never sign on)', func
       for (const s of sockets) if (!s.destroyed) s.write(header.subarray(sent % 2, (sent % 2) + 1));
       sent++;
     }, 1_000);
+    const started = Date.now();
     try {
       for (let i = 0; i < SLOW_SOCKETS; i += 50) {
         sockets.push(...await Promise.all(Array.from({ length: 50 }, () => slowSocket(sw.port))));
@@ -46,8 +47,9 @@ describe('switch: connection exhaustion (slow sockets that never sign on)', func
 
       await waitFor(() => sw.logs.text.includes('connections refused (summary)'), { what: 'the refusal summary', timeoutMs: 5_000 });
       const refusalLines = sw.logs.lines.filter((l) => l.includes('"msg":"connection refused"') || l.includes('connections refused (summary)'));
-      // One line at the first refusal, then a summary a second: not one line per refused socket.
-      expect(refusalLines.length).to.be.below(10);
+      // One line at the first refusal, then a summary a second: not one line per refused socket (500). Bounded
+      // by the test's own duration, which a loaded runner stretches.
+      expect(refusalLines.length).to.be.at.most(2 + Math.ceil((Date.now() - started) / 1_000));
       const summary = JSON.parse(refusalLines.find((l) => l.includes('(summary)'))!) as { refused: Record<string, number> };
       expect(summary.refused.TOO_MANY_UNSIGNED).to.be.greaterThan(400);
       await atm.close();
