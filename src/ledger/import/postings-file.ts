@@ -76,10 +76,13 @@ export const postingsFile: FileKind = {
          FROM resolved r JOIN jht_posting j ON j.participant_id = r.participant_id AND j.kind = 'OPENING' AND j.source_ref <> r.source_ref
         WHERE r.kind = 'OPENING'`,
       // The file's new postings must not take a balance below zero; the last line of that participant is named.
-      `SELECT max(r.line) AS line, 'amount_sen' AS "column", 'the postings take this participant''s balance below 0' AS reason
-         FROM resolved r JOIN jht_balance b ON b.participant_id = r.participant_id
-        WHERE NOT r.posted
-        GROUP BY r.participant_id, b.balance_sen HAVING b.balance_sen + sum(r.amount_sen) < 0`,
+      // Only a participant whose new postings sum below zero can go below it (a balance is never negative): those
+      // few are looked up, not every balance the file touches (a daily file of contributions has none).
+      `SELECT n.line, 'amount_sen' AS "column", 'the postings take this participant''s balance below 0' AS reason
+         FROM (SELECT participant_id, max(line) AS line, sum(amount_sen) AS amount_sen FROM resolved
+                WHERE NOT posted GROUP BY participant_id HAVING sum(amount_sen) < 0) n
+         JOIN jht_balance b ON b.participant_id = n.participant_id
+        WHERE b.balance_sen + n.amount_sen < 0`,
     ];
   },
 
