@@ -1,5 +1,5 @@
 import { RowChecker, kpjProblem, oneOf, textProblem } from './fields.js';
-import { countOf, type FileKind } from './file-kind.js';
+import { countOf, repeatedKeyCheck, type FileKind } from './file-kind.js';
 
 /**
  * postings.csv: `source_ref,kpj,kind,amount_sen,value_date` (specs/DATA-FILES.md). A posting is immutable, so
@@ -65,13 +65,12 @@ export const postingsFile: FileKind = {
 
   checks() {
     return [
-      `SELECT line, 'source_ref' AS "column", 'appears again (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY source_ref) AS first FROM resolved) d WHERE line <> first`,
+      repeatedKeyCheck('resolved', ['source_ref'], 'source_ref', `'appears again (first on line ' || d.first || ')'`),
       `SELECT line, 'kpj' AS "column", 'no such participant (import participants.csv first)' AS reason
          FROM resolved WHERE participant_id IS NULL`,
       `SELECT line, 'source_ref' AS "column", 'already posted with other content' AS reason FROM resolved WHERE conflicting`,
-      `SELECT line, 'kind' AS "column", 'a second OPENING for this participant (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY kpj) AS first FROM resolved WHERE kind = 'OPENING') d WHERE line <> first`,
+      repeatedKeyCheck("(SELECT line, kpj FROM resolved WHERE kind = 'OPENING')", ['kpj'], 'kind',
+        `'a second OPENING for this participant (first on line ' || d.first || ')'`),
       `SELECT r.line, 'kind' AS "column", 'this participant already has an OPENING' AS reason
          FROM resolved r JOIN jht_posting j ON j.participant_id = r.participant_id AND j.kind = 'OPENING' AND j.source_ref <> r.source_ref
         WHERE r.kind = 'OPENING'`,
