@@ -34,6 +34,8 @@ const n = Number(positionals[0] ?? 10_000_000);
 const daily = Number(values.daily ?? Math.min(n, 1_000_000));
 const runs = Number(values.runs);
 const note = (line: string): void => void process.stderr.write(`${line}\n`);
+/** The machine is shared: every figure is printed with the load it was measured under. */
+const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Measured at 1 million (README): 1,284 bytes of database and ~270 bytes of CSV per participant, plus headroom. */
 note(`bench:scale N=${n}: needs about ${(n * 1.4e-6).toFixed(1)} GB of database and ${(n * 0.3e-6).toFixed(1)} GB of CSV ` +
@@ -51,7 +53,7 @@ async function timedImport(kind: string, file: string, extra: string[]): Promise
   const s = (Date.now() - started) / 1000;
   const rows = Number(/: (\d+) rows:/.exec(stdout)?.[1] ?? 0);
   note(`  import ${kind.padEnd(12)} ${path.basename(file).padEnd(20)} ${String(rows).padStart(9)} rows in ${s.toFixed(1).padStart(6)} s = ` +
-    `${String(Math.round(rows / s)).padStart(7)} rows/s  (${stdout.trim().split('\n').at(-1)})`);
+    `${String(Math.round(rows / s)).padStart(7)} rows/s  (${stdout.trim().split('\n').at(-1)}), load average ${loadAverage()}`);
   return s;
 }
 

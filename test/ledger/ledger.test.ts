@@ -162,6 +162,16 @@ describe('ledger: PostgreSQL', function () {
     it('refuses writes to jht_balance that do not come from a posting (JH002)', async () => {
       await expectSqlState(client, 'UPDATE jht_balance SET balance_sen = 0', 'JH002');
       await expectSqlState(client, 'DELETE FROM jht_balance', 'JH002');
+      await expectSqlState(client, `INSERT INTO jht_balance (participant_id, balance_sen) VALUES (${await newParticipant(client)} + 1000000, 0)`, 'JH002');
+    });
+
+    // Migration 015 dropped jht_posting's foreign key: the balance trigger and jht_balance's own key keep the guarantee.
+    it('refuses a posting of a participant that does not exist (JH003), and deleting a participant', async () => {
+      const id = await newParticipant(client);
+      await expectSqlState(client, "INSERT INTO jht_posting (participant_id, kind, amount_sen, value_date, source_ref) " +
+        `VALUES (${id} + 1000000, 'CONTRIBUTION', 100, '2027-01-31', 'TEST:nobody')`, 'JH003');
+      await post(client, id, 'CONTRIBUTION', 100n, '2027-01-31');
+      await expectSqlState(client, `DELETE FROM participant WHERE id = ${id}`, '23503');
     });
 
     it('refuses a claim larger than the balance', async () => {

@@ -1,3 +1,4 @@
+import type { CsvRecord } from './csv-records.js';
 import type { RowError } from './errors.js';
 
 /** Field checks shared by the file kinds. Each returns a reason (never quoting the value) or undefined. */
@@ -27,7 +28,7 @@ export function textProblem(max: number): (value: string) => string | undefined 
 /** Collects the problems of one record's columns. */
 export class RowChecker {
   readonly errors: RowError[] = [];
-  constructor(private readonly line: number, private readonly values: ReadonlyMap<string, string>) {}
+  constructor(private readonly line: number, private readonly values: CsvRecord['values']) {}
 
   /** The value when present and valid; undefined when absent from the file or invalid (then noted). */
   get(column: string, problem: (value: string) => string | undefined): string | undefined {

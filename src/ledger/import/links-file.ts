@@ -1,6 +1,6 @@
 import { accountNumber, instrumentHash, lastFour } from '../instrument-hash.js';
 import { RowChecker, kpjProblem, luhnValid, oneOf } from './fields.js';
-import { countOf, type FileKind, type LinkMove } from './file-kind.js';
+import { countOf, repeatedKeyCheck, type FileKind, type LinkMove } from './file-kind.js';
 
 type Client = Parameters<FileKind['apply']>[0];
 
@@ -51,8 +51,7 @@ export const linksFile: FileKind = {
 
   checks(header) {
     return [
-      `SELECT line, 'number' AS "column", 'the same ' || lower(kind) || ' appears again (first on line ' || first || ')' AS reason
-         FROM (SELECT line, kind, min(line) OVER (PARTITION BY kind, hash) AS first FROM stage) d WHERE line <> first`,
+      repeatedKeyCheck('stage', ['kind', 'hash'], 'number', `'the same ' || lower(s.kind) || ' appears again (first on line ' || d.first || ')'`),
       `SELECT s.line, 'kpj' AS "column", 'no such participant (import participants.csv first)' AS reason
          FROM stage s WHERE s.kpj IS NOT NULL AND NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)`,
       ...(header.has('kpj') ? [] : [

@@ -1,7 +1,7 @@
 import { maskEmail, maskLast4, normaliseEmail, normaliseMsisdn, normaliseNik, type Normalised } from '../../contacts/index.js';
 import type { CopyValue } from './copy-text.js';
 import { RowChecker, kpjProblem, oneOf, textProblem } from './fields.js';
-import { countOf, type FileKind } from './file-kind.js';
+import { countOf, repeatedKeyCheck, type FileKind } from './file-kind.js';
 
 /**
  * participants.csv: `kpj,nik,name,status,msisdn,email` (specs/DATA-FILES.md). The key is kpj; an absent
@@ -67,8 +67,7 @@ export const participantsFile: FileKind = {
 
   checks(header) {
     return [
-      `SELECT line, 'kpj' AS "column", 'appears again (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY kpj) AS first FROM stage) d WHERE line <> first`,
+      repeatedKeyCheck('stage', ['kpj'], 'kpj', `'appears again (first on line ' || d.first || ')'`),
       ...(header.has('name') ? [] : [
         `SELECT s.line, 'name' AS "column", 'required for a new participant (the file has no name column)' AS reason
            FROM stage s WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)`,

@@ -1,5 +1,5 @@
 import { RowChecker, kpjProblem, oneOf, textProblem } from './fields.js';
-import { countOf, type FileKind } from './file-kind.js';
+import { countOf, repeatedKeyCheck, type FileKind } from './file-kind.js';
 
 /**
  * postings.csv: `source_ref,kpj,kind,amount_sen,value_date` (specs/DATA-FILES.md). A posting is immutable, so
@@ -65,21 +65,23 @@ export const postingsFile: FileKind = {
 
   checks() {
     return [
-      `SELECT line, 'source_ref' AS "column", 'appears again (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY source_ref) AS first FROM resolved) d WHERE line <> first`,
+      repeatedKeyCheck('resolved', ['source_ref'], 'source_ref', `'appears again (first on line ' || d.first || ')'`),
       `SELECT line, 'kpj' AS "column", 'no such participant (import participants.csv first)' AS reason
          FROM resolved WHERE participant_id IS NULL`,
       `SELECT line, 'source_ref' AS "column", 'already posted with other content' AS reason FROM resolved WHERE conflicting`,
-      `SELECT line, 'kind' AS "column", 'a second OPENING for this participant (first on line ' || first || ')' AS reason
-         FROM (SELECT line, min(line) OVER (PARTITION BY kpj) AS first FROM resolved WHERE kind = 'OPENING') d WHERE line <> first`,
+      repeatedKeyCheck("(SELECT line, kpj FROM resolved WHERE kind = 'OPENING')", ['kpj'], 'kind',
+        `'a second OPENING for this participant (first on line ' || d.first || ')'`),
       `SELECT r.line, 'kind' AS "column", 'this participant already has an OPENING' AS reason
          FROM resolved r JOIN jht_posting j ON j.participant_id = r.participant_id AND j.kind = 'OPENING' AND j.source_ref <> r.source_ref
         WHERE r.kind = 'OPENING'`,
       // The file's new postings must not take a balance below zero; the last line of that participant is named.
-      `SELECT max(r.line) AS line, 'amount_sen' AS "column", 'the postings take this participant''s balance below 0' AS reason
-         FROM resolved r JOIN jht_balance b ON b.participant_id = r.participant_id
-        WHERE NOT r.posted
-        GROUP BY r.participant_id, b.balance_sen HAVING b.balance_sen + sum(r.amount_sen) < 0`,
+      // Only a participant whose new postings sum below zero can go below it (a balance is never negative): those
+      // few are looked up, not every balance the file touches (a daily file of contributions has none).
+      `SELECT n.line, 'amount_sen' AS "column", 'the postings take this participant''s balance below 0' AS reason
+         FROM (SELECT participant_id, max(line) AS line, sum(amount_sen) AS amount_sen FROM resolved
+                WHERE NOT posted GROUP BY participant_id HAVING sum(amount_sen) < 0) n
+         JOIN jht_balance b ON b.participant_id = n.participant_id
+        WHERE b.balance_sen + n.amount_sen < 0`,
     ];
   },
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { DataKey, KeyPurpose } from '../../security/keys/index.js';
 import { copyRow } from './copy-text.js';
-import { recordOf, type CsvRow } from './csv-records.js';
+import { columnIndex, recordOf, type CsvRow } from './csv-records.js';
 import type { RowError } from './errors.js';
 import type { FileKind, StageKey, StageKeys } from './file-kind.js';
 
@@ -17,14 +17,15 @@ export interface StagedBatch {
 
 export function stageBatch(kind: FileKind, columns: readonly string[], rows: readonly CsvRow[], keys: StageKeys): StagedBatch {
   const header = new Set(columns);
-  const lines: string[] = [];
+  const index = columnIndex(columns);
+  let copy = '';
   const errors: RowError[] = [];
   for (const row of rows) {
-    const staged = kind.stage(recordOf(columns, row), header, keys);
+    const staged = kind.stage(recordOf(index, row), header, keys);
     if ('errors' in staged) errors.push(...staged.errors);
-    else lines.push(copyRow([row.line, ...staged.row]));
+    else copy += copyRow(row.line, staged.row);
   }
-  return { copy: lines.join(''), errors };
+  return { copy, errors };
 }
 
 /** The purposes staging hashes with: a worker is given these purpose keys, never the data key itself. */

@@ -39,12 +39,9 @@ export class FileStaging {
         this.onError(item.fatal);
         break;
       }
-      this.rows += 1;
-      if ('rowError' in item) {
-        this.onError(item.rowError);
-        continue;
-      }
-      batch.push(item.row);
+      item.rowErrors.forEach(this.onError);
+      this.rows += item.rows.length + item.rowErrors.length;
+      for (const row of item.rows) batch.push(row);
       if (batch.length >= CHUNK_ROWS) {
         this.#submit(columns, batch);
         batch = [];

@@ -97,6 +97,19 @@ describe('ledger/import: every column is validated, and one bad row applies noth
     expect(dup).to.deep.equal([{ line: 3, column: 'kpj', reason: 'appears again (first on line 2)' }]);
   });
 
+  it('names every repeated key of each file with the line it first appeared on', async () => {
+    expect(await fx.loadFailing('participants', 'kpj,name\n13000000031,A\n13000000032,B\n13000000031,C\n13000000031,D\n')).to.deep.equal([
+      { line: 4, column: 'kpj', reason: 'appears again (first on line 2)' }, { line: 5, column: 'kpj', reason: 'appears again (first on line 2)' }]);
+    expect(await fx.loadFailing('links', 'kind,number,kpj\nCARD,4111111111111111,13000000001\nACCOUNT,4111111111111111,13000000001\n' +
+      'CARD,4111111111111111,13000000001\n')).to.deep.equal([{ line: 4, column: 'number', reason: 'the same card appears again (first on line 2)' }]);
+    const postings = 'source_ref,kpj,kind,amount_sen,value_date\nP1,13000000001,CONTRIBUTION,1,2026-11-30\nP1,13000000001,CONTRIBUTION,1,2026-11-30\n';
+    expect(await fx.loadFailing('postings', postings)).to.deep.equal([{ line: 3, column: 'source_ref', reason: 'appears again (first on line 2)' }]);
+    await fx.load('participants', 'kpj,name\n13000000033,E\n');
+    const openings = 'source_ref,kpj,kind,amount_sen,value_date\nO1,13000000033,OPENING,1,2026-10-31\nO2,13000000033,OPENING,2,2026-10-31\n';
+    expect(await fx.loadFailing('postings', openings)).to.deep.equal([
+      { line: 3, column: 'kind', reason: 'a second OPENING for this participant (first on line 2)' }]);
+  });
+
   it('a new participant needs a name; a dry run applies nothing', async () => {
     expect((await fx.loadFailing('participants', 'kpj,status\n13000000040,ACTIVE\n'))[0]).to.include({ column: 'name' });
     const before = await fx.count('participant');
