@@ -102,13 +102,17 @@ export async function* csvRecords(
   let header: string[] | undefined;
   let previousEnd = 0;
   let previousEmpty = 0;
+  // csv-parse counts a CRLF inside a quoted value as two lines (its \r and its \n each end a "line"): the
+  // excess so far, taken off its counter so that a CRLF file reports the same lines as an LF one.
+  let crlfExcess = 0;
   try {
     for await (const batch of parser as AsyncIterable<ParsedRecord[]>) {
       const rows: CsvRow[] = [];
       const rowErrors: RowError[] = [];
       for (const { fields, lines, emptyLines } of batch) {
         const line = previousEnd + 1 + (emptyLines - previousEmpty);
-        previousEnd = lines;
+        crlfExcess += quotedCrlfs(fields);
+        previousEnd = lines - crlfExcess;
         previousEmpty = emptyLines;
         if (!header) {
           header = fields;
@@ -124,11 +128,23 @@ export async function* csvRecords(
   } catch (error) {
     // csv-parse's messages quote no field value, only positions (CSV_QUOTE_NOT_CLOSED, CSV_INVALID_CLOSING_QUOTE...).
     const code = (error as { code?: string }).code ?? 'CSV_INVALID';
-    const at = (error as { lines?: number }).lines ?? previousEnd + 1;
+    // Where csv-parse gave up, by its own counter less the CRLF excess of the records read so far (records
+    // of the failing chunk may be dropped with the error, so the last one read is no surer a guide).
+    const reported = (error as { lines?: number }).lines;
+    const at = reported === undefined ? previousEnd + 1 : reported - crlfExcess;
     yield { fatal: { line: at, column: undefined, reason: `not valid CSV (${code}); reading stopped here` } };
     return;
   }
   if (!header) yield { fatal: { line: 1, column: undefined, reason: 'the file is empty: it needs a header row' } };
+}
+
+/** CRLFs inside the values of one record (only a quoted value can hold one). */
+function quotedCrlfs(fields: readonly string[]): number {
+  let count = 0;
+  for (const field of fields) {
+    for (let at = field.indexOf('\r\n'); at !== -1; at = field.indexOf('\r\n', at + 2)) count++;
+  }
+  return count;
 }
 
 function headerErrors(header: readonly string[], shape: CsvFileShape, line: number): RowError[] {

@@ -40,6 +40,13 @@ describe('ledger/import/csv-records: records read in batches keep the line they 
     }), { numRuns: 60 });
   });
 
+  it('a CRLF file, line breaks inside quoted values included, reports the same lines as the LF one', async () => {
+    const crlf = text.replaceAll('\n', '\r\n');
+    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 5 }), async (sizes) => {
+      expect(lines(await read(crlf, sizes))).to.deep.equal(expected);
+    }), { numRuns: 60 });
+  });
+
   it('an unclosed quote ends the reading with one error on its line', async () => {
     const items = await read('kpj,name\n10000000001,A\n10000000002,"B\n', [8]);
     expect(items.at(-1)).to.deep.equal({ fatal: { line: 3, column: undefined, reason: 'not valid CSV (CSV_QUOTE_NOT_CLOSED); reading stopped here' } });
