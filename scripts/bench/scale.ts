@@ -11,6 +11,7 @@
  *    with the demo cards, interleaved, `--runs` times each, and prints p50/p99/TPS medians and the ratios.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,13 @@ note(`bench:scale N=${n}: needs about ${(n * 1.4e-6).toFixed(1)} GB of database 
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-scale-'));
 await chmod(workDir, 0o755); // as root, the embedded postgres runs as the postgres user
 note(`work directory ${workDir}`);
+// The first import clears the demo marker, and from then on the importer and the switch need a real data key
+// (SECURITY.md, "Key loading"): a random one of this run's own, in a 0600 file both inherit, unless one is given.
+if (process.env.JHT_DATA_KEY_FILE === undefined) {
+  const keyFile = path.join(workDir, 'data-key');
+  await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  process.env.JHT_DATA_KEY_FILE = keyFile;
+}
 const configFile = path.join(workDir, 'import.json');
 await writeFile(configFile, JSON.stringify({ database: { dataDir: path.join(workDir, 'pg'), embeddedPort: await freePort() } }));
 
