@@ -103,8 +103,9 @@ export function registerKeysCommand(program: Command): void {
       if (!url) throw new CliError('keys retire needs the database: --database-url or DATABASE_URL (the importer role)');
       const pool = open(url);
       try {
-        const retired = await retireDataKey(pool, id, currentOperator());
-        process.stdout.write(retired ? `data key ${id} retired (journaled, uid ${currentOperator().uid}): no link uses it; keep it as a verify-only key for the 3 days of request digests\n` : `data key ${id} was retired already\n`);
+        const operator = currentOperator();
+        const retired = await retireDataKey(pool, id, operator);
+        process.stdout.write(retired ? `data key ${id} retired (journaled, uid ${operator.uid}): no link uses it; keep it as a verify-only key for the 3 days of request digests\n` : `data key ${id} was retired already\n`);
       } finally {
         await pool.end();
       }
