@@ -3,9 +3,9 @@ import type { StoredOutcome } from './outcome.js';
 
 /**
  * Idempotency keys in a channel's own terms, (channel, requester, key), shared by every instance on one
- * database (the unique constraint decides who is first). ISO 8583's (32, 11, 7, 41) keeps txn_key and its
- * batched claim; this store is for opaque keys such as REST's `Idempotency-Key`, which are rare next to ATM
- * traffic, so each claim is one plain statement.
+ * database (the unique constraint decides who is first). The ATM's keys share the table but not this store:
+ * they are claimed in batches with the ledger read (src/inquiry/claims/claim-store.ts). This one is for opaque
+ * keys such as REST's `Idempotency-Key`, which are rare next to ATM traffic, so each claim is one plain statement.
  */
 
 export type KeyClaim =
@@ -53,7 +53,7 @@ DELETE FROM inquiry_key WHERE id IN (SELECT id FROM doomed)`;
 const RELEASE = 'DELETE FROM inquiry_key k WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM inquiry_answer WHERE inquiry_key_id = k.id)';
 
 const PRUNE = `
-WITH doomed AS (SELECT id FROM inquiry_key WHERE created_at < $1 LIMIT $2),
+WITH doomed AS (SELECT id FROM inquiry_key WHERE channel = ANY($3) AND created_at < $1 LIMIT $2),
 answers AS (DELETE FROM inquiry_answer WHERE inquiry_key_id IN (SELECT id FROM doomed))
 DELETE FROM inquiry_key WHERE id IN (SELECT id FROM doomed)`;
 
@@ -101,11 +101,14 @@ export class IdempotencyStore {
     await this.pool.query(RELEASE, [id]);
   }
 
-  /** Deletes keys past retention, a chunk at a time; returns how many. */
-  async pruneCreatedBefore(cutoff: Date, chunkSize = 10_000): Promise<number> {
+  /**
+   * Deletes the keys of `channels` past retention, a chunk at a time; returns how many. By channel: the table
+   * also holds the ATM's keys, which are kept longer (src/inquiry/claims/claim-store.ts).
+   */
+  async pruneCreatedBefore(channels: readonly string[], cutoff: Date, chunkSize = 10_000): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = (await this.pool.query(PRUNE, [cutoff.toISOString(), chunkSize])).rowCount ?? 0;
+      const deleted = (await this.pool.query(PRUNE, [cutoff.toISOString(), chunkSize, channels])).rowCount ?? 0;
       total += deleted;
       if (deleted < chunkSize) return total;
     }

@@ -13,3 +13,6 @@ export type { BalanceAnswer, InquiryOutcome, Refusal } from './outcome.js';
 export { ParticipantReader } from './participant-reader.js';
 export type { ReadResult } from './participant-reader.js';
 export { RateLimiter } from './rate-limiter.js';
+export { ClaimStore } from './claims/claim-store.js';
+export type { ClaimStoreOptions } from './claims/claim-store.js';
+export type { ClaimOutcome, InquiryKey, ReversalMark, StoredAnswer } from './claims/claim.js';

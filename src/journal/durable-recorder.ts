@@ -3,7 +3,6 @@ import { TurnBatcher } from './turn-batcher.js';
 import type { JournalEntry } from './journal-entry.js';
 import { insertJournalSql, journalValues, toRow, type JournalRow } from './journal-row.js';
 import { named, type SqlClient } from './sql-client.js';
-import type { StoredResponse } from './transaction-key.js';
 
 /**
  * The durable half of the journal: an answer that comes from the inquiry path (00, 14, 57, 94, a replay, a
@@ -23,20 +22,21 @@ const DURABLE_COMMIT = ", (SELECT set_config('synchronous_commit', 'on', true)) 
 
 const durableSql = `
 WITH answers AS (
-  INSERT INTO txn_answer (txn_key_id, response_code, response_54, response_48, responded_at)
-  SELECT a.id, a.code, a.f54, a.f48, a.at
-  FROM unnest($20::bigint[], $21::text[], $22::text[], $23::text[], $24::timestamptz[]) AS a(id, code, f54, f48, at)
+  INSERT INTO inquiry_answer (inquiry_key_id, outcome, body, responded_at)
+  SELECT a.id, a.outcome, a.body, a.at
+  FROM unnest($20::bigint[], $21::text[], $22::jsonb[], $23::timestamptz[]) AS a(id, outcome, body, at)
   -- First answer wins: a reprocessed unknown outcome must not replace an answer that made it after all.
-  ON CONFLICT (txn_key_id) DO NOTHING
+  ON CONFLICT (inquiry_key_id) DO NOTHING
 )
 ${insertJournalSql(DURABLE_COMMIT)}`;
 
-const DURABLE_NAME = 'jht_journal_durable_v1';
+const DURABLE_NAME = 'jht_journal_durable_v2';
 
-/** The answer to store for a claimed key, for its retransmissions. */
+/** The answer to store for a claimed key (inquiry_key), for its repeats: the core's StoredAnswer, and its key. */
 export interface AnswerToStore {
-  txnKeyId: number;
-  response: StoredResponse;
+  inquiryKeyId: number;
+  outcome: string;
+  body: Readonly<Record<string, string | null>>;
 }
 
 interface Pending {
@@ -86,10 +86,9 @@ export class DurableRecorder {
     const values: unknown[] = [
       ...journalValues(batch.map((p) => p.row)),
       this.options.instanceId,
-      answered.map((p) => p.answer!.txnKeyId),
-      answered.map((p) => p.answer!.response.responseCode),
-      answered.map((p) => p.answer!.response.additionalAmounts ?? null),
-      answered.map((p) => p.answer!.response.additionalData ?? null),
+      answered.map((p) => p.answer!.inquiryKeyId),
+      answered.map((p) => p.answer!.outcome),
+      answered.map((p) => JSON.stringify(p.answer!.body)),
       answered.map((p) => p.respondedAt),
     ];
     try {

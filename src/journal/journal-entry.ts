@@ -44,10 +44,10 @@ export interface JournalEntry {
   /** Receive-to-send time, measured with a monotonic clock (process.hrtime). */
   latencyMicros?: number | undefined;
   /**
-   * The `txn_key` row this message was matched to: the id `claim` returned for a request, the original's
+   * The `inquiry_key` row this message was matched to: the id `claim` returned for a request, the original's
    * for a retransmission or a duplicate, the one `markReversed` found for a reversal.
    */
-  txnKeyId?: number | undefined;
+  inquiryKeyId?: number | undefined;
   connectionId?: string | undefined;
   remoteAddress?: string | undefined;
 }

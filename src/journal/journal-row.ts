@@ -26,7 +26,7 @@ export interface JournalRow {
   receivedAt: string;
   respondedAt: string | null;
   latencyMicros: number | null;
-  txnKeyId: number | null;
+  inquiryKeyId: number | null;
   connectionId: string | null;
   remoteAddress: string | null;
 }
@@ -34,21 +34,21 @@ export interface JournalRow {
 // One statement per batch whatever its size: one array parameter per column, unnest() zips them into rows.
 export const insertJournalSql = (commit: string): string => `
 INSERT INTO journal (kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, txn_key_id,
+  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, inquiry_key_id,
   connection_id, remote_address, instance_id)
 SELECT kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, txn_key_id,
+  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, inquiry_key_id,
   connection_id, remote_address, $19
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
   $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::integer[],
   $16::bigint[], $17::text[], $18::text[])
   AS r(kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-    acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, txn_key_id,
+    acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, inquiry_key_id,
     connection_id, remote_address)${commit}`;
 
 export const JOURNAL_COLUMNS: readonly (keyof JournalRow)[] = [
   'kind', 'partnerId', 'requestMti', 'responseMti', 'stan', 'transmissionAt', 'terminalId', 'rrn',
-  'acquirerId', 'maskedPan', 'processingCode', 'responseCode', 'receivedAt', 'respondedAt', 'latencyMicros', 'txnKeyId',
+  'acquirerId', 'maskedPan', 'processingCode', 'responseCode', 'receivedAt', 'respondedAt', 'latencyMicros', 'inquiryKeyId',
   'connectionId', 'remoteAddress',
 ];
 
@@ -70,7 +70,7 @@ export function toRow(entry: JournalEntry): JournalRow {
     receivedAt: entry.receivedAt.toISOString(),
     respondedAt: entry.respondedAt?.toISOString() ?? null,
     latencyMicros: latency === undefined ? null : Math.min(Math.max(0, Math.round(latency)), MAX_LATENCY_MICROS),
-    txnKeyId: entry.txnKeyId ?? null,
+    inquiryKeyId: entry.inquiryKeyId ?? null,
     connectionId: entry.connectionId ?? null,
     remoteAddress: entry.remoteAddress ?? null,
   };

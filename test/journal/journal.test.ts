@@ -8,9 +8,9 @@ import { JournalWriter } from '../../src/journal/journal-writer.js';
 import type { JournalEntry } from '../../src/journal/journal-entry.js';
 import { requestDigest, type RequestDigest } from '../../src/journal/request-digest.js';
 import type { SqlClient } from '../../src/journal/sql-client.js';
-import { originalKeyOf } from '../../src/journal/transaction-key.js';
-import type { StoredResponse, TransactionKey } from '../../src/journal/transaction-key.js';
-import { TransactionKeyStore } from '../../src/journal/transaction-keys.js';
+import { AtmClaims, inquiryKeyOf, originalKeyOf, storedAnswerOf } from '../../src/channels/atm/transaction-key.js';
+import type { StoredResponse, TransactionKey } from '../../src/channels/atm/transaction-key.js';
+import { ClaimStore } from '../../src/inquiry/index.js';
 import { instrumentHash } from '../../src/ledger/index.js';
 import {
   createTestPool, demo, DEMO_CARDS, expectedAdditionalAmounts, expectedParticipantData, expectThrows, getTestDatabase, sleep, TEST_KEYS, waitFor,
@@ -58,19 +58,19 @@ class SwitchableClient implements SqlClient {
   }
 }
 
-function store(client: SqlClient, instanceId = `test-${randomUUID()}`): TransactionKeyStore {
-  return new TransactionKeyStore(client, { instanceId, logger: silentLogger() });
+function store(client: SqlClient, instanceId = `test-${randomUUID()}`): AtmClaims {
+  return new AtmClaims(new ClaimStore(client, { instanceId, logger: silentLogger() }));
 }
 
 /** What the switch does with an answer: make it durable with its journal row, then wake the waiters. */
-async function answer(keys: TransactionKeyStore, writer: JournalWriter, id: number, response: StoredResponse): Promise<void> {
-  await writer.commit({ kind: 'request', receivedAt: new Date(), responseCode: response.responseCode, txnKeyId: id }, { txnKeyId: id, response });
+async function answer(keys: AtmClaims, writer: JournalWriter, id: number, response: StoredResponse): Promise<void> {
+  await writer.commit({ kind: 'request', receivedAt: new Date(), responseCode: response.responseCode, inquiryKeyId: id }, { inquiryKeyId: id, ...storedAnswerOf(response) });
   keys.recordResponse(id, response);
 }
 
-describe('journal: TransactionKeyStore (PostgreSQL)', function () {
+describe('journal: AtmClaims (PostgreSQL)', function () {
   let pool: Pool;
-  let keys: TransactionKeyStore;
+  let keys: AtmClaims;
   let writer: JournalWriter;
 
   before(async () => {
@@ -110,9 +110,9 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     const first = await keys.claim(key, digestOf('request'), '0200');
     await answer(keys, writer, first.id, APPROVED);
     await answer(keys, writer, first.id, { responseCode: '96' });
-    const { rows } = await pool.query('SELECT response_code, response_54, response_48 FROM txn_answer WHERE txn_key_id = $1', [first.id]);
-    expect(rows[0]).to.deep.equal({ response_code: '00', response_54: APPROVED.additionalAmounts, response_48: APPROVED.additionalData });
-    const journaled = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM journal WHERE txn_key_id = $1', [first.id]);
+    const { rows } = await pool.query('SELECT outcome, body FROM inquiry_answer WHERE inquiry_key_id = $1', [first.id]);
+    expect(rows[0]).to.deep.equal({ outcome: '00', body: { 54: APPROVED.additionalAmounts, 48: APPROVED.additionalData } });
+    const journaled = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM journal WHERE inquiry_key_id = $1', [first.id]);
     expect(journaled.rows[0]?.n, 'both commits journaled').to.equal(2);
   });
 
@@ -134,7 +134,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       expect(winner && winner.won && winner.lookup).to.include({ kind: 'found', kpj: '12000000001' });
       // Once answered, nobody can take it over again.
       await answer(a, writer, original.id, APPROVED);
-      const { rows } = await pool.query<{ instance_id: string }>('SELECT instance_id FROM txn_key WHERE id = $1', [original.id]);
+      const { rows } = await pool.query<{ instance_id: string }>('SELECT instance_id FROM inquiry_key WHERE id = $1', [original.id]);
       expect(await a.reclaim(original.id, rows[0]!.instance_id)).to.deep.equal({ won: false });
     } finally {
       a.close();
@@ -199,9 +199,9 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
     try {
       await other.query('BEGIN');
       const { rows } = await other.query<{ id: bigint | string }>(
-        `INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, instance_id)
-         VALUES ($1, $2, $3, $4, $5, '0200', 'other-instance') RETURNING id`,
-        [key.acquirerId, key.stan, key.transmissionAt, key.terminalId, digestOf('theirs').value],
+        `INSERT INTO inquiry_key (channel, requester, idem_key, request_digest, request_type, instance_id)
+         VALUES ($1, $2, $3, $4, '0200', 'other-instance') RETURNING id`,
+        [inquiryKeyOf(key).channel, inquiryKeyOf(key).requester, inquiryKeyOf(key).key, digestOf('theirs').value],
       );
       const { rows: [backend] } = await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const claim = waiting.claim(key, digestOf('theirs'), '0200');
@@ -248,18 +248,18 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
 
   it('runs every claim statement through the guard it is given (the ledger breaker in the switch)', async () => {
     let guarded = 0;
-    const keysWithGuard = new TransactionKeyStore(pool, {
+    const keysWithGuard = new AtmClaims(new ClaimStore(pool, {
       instanceId: `test-${randomUUID()}`, logger: silentLogger(),
       guard: (work) => {
         guarded++;
         return work();
       },
-    });
+    }));
     await Promise.all([keysWithGuard.claim(freshKey(), digestOf('a'), '0200'), keysWithGuard.claim(freshKey(), digestOf('b'), '0200')]);
     expect(guarded).to.equal(1);
-    const refusing = new TransactionKeyStore(pool, {
+    const refusing = new AtmClaims(new ClaimStore(pool, {
       instanceId: `test-${randomUUID()}`, logger: silentLogger(), guard: () => Promise.reject(new Error('breaker is open')),
-    });
+    }));
     await expectThrows(() => refusing.claim(freshKey(), digestOf('c'), '0200'), JournalError, 'JOURNAL_STORE_UNAVAILABLE');
     await Promise.all([keysWithGuard.close(), refusing.close()]);
   });
@@ -343,7 +343,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
   });
 
   it('abandons, with a warning, a claim the pipeline forgot to answer', async () => {
-    const forgetful = new TransactionKeyStore(pool, { instanceId: `test-${randomUUID()}`, logger: silentLogger(), unansweredTimeoutMs: 40 });
+    const forgetful = new AtmClaims(new ClaimStore(pool, { instanceId: `test-${randomUUID()}`, logger: silentLogger(), unansweredTimeoutMs: 40 }));
     try {
       const claimed = await forgetful.claim(freshKey(), digestOf('forgotten'), '0200');
       const waiting = forgetful.awaitResponse(claimed.id, 5_000);
@@ -367,7 +367,7 @@ describe('journal: TransactionKeyStore (PostgreSQL)', function () {
       .to.deep.equal({ found: true, id: original.id, alreadyReversed: false });
     expect(await keys.markReversed(originalKeyOf(advice), 'RRN000000002'))
       .to.deep.equal({ found: true, id: original.id, alreadyReversed: true });
-    const { rows } = await pool.query('SELECT reversed_at IS NOT NULL AS reversed, reversal_ref FROM txn_key WHERE id = $1', [original.id]);
+    const { rows } = await pool.query('SELECT reversed_at IS NOT NULL AS reversed, reversal_ref FROM inquiry_key WHERE id = $1', [original.id]);
     expect(rows[0]).to.deep.equal({ reversed: true, reversal_ref: 'RRN000000001' });
 
     expect(await keys.markReversed({ ...key, terminalId: 'NOSUCHTM' }, 'RRN000000003')).to.deep.equal({ found: false });
@@ -403,7 +403,7 @@ describe('journal: JournalWriter (PostgreSQL)', function () {
       receivedAt: new Date(),
       respondedAt: new Date(),
       latencyMicros: 850 + i,
-      txnKeyId: i,
+      inquiryKeyId: i,
       connectionId: 'c1',
       remoteAddress: '127.0.0.1:40000',
     };
@@ -420,7 +420,7 @@ describe('journal: JournalWriter (PostgreSQL)', function () {
     expect(writer.queueDepth).to.equal(0);
     expect(client.statements).to.be.at.most(4);
     const { rows } = await pool.query(
-      `SELECT kind, masked_pan, latency_us, txn_key_id, rrn FROM journal WHERE instance_id = $1 AND stan = '000010'`, [instanceId],
+      `SELECT kind, masked_pan, latency_us, inquiry_key_id, rrn FROM journal WHERE instance_id = $1 AND stan = '000010'`, [instanceId],
     );
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ kind: 'retransmission', masked_pan: '604099******0027', latency_us: 860, rrn: 'R00000000010' });
@@ -460,7 +460,7 @@ describe('journal: JournalWriter (PostgreSQL)', function () {
     // Every column of every row, as text: not only masked_pan.
     const { rows } = await pool.query<{ n: number }>(
       `SELECT (SELECT count(*) FROM journal j WHERE j::text ~ $1)::int
-            + (SELECT count(*) FROM txn_key k WHERE k::text ~ $1)::int AS n`,
+            + (SELECT count(*) FROM inquiry_key k WHERE k::text ~ $1)::int AS n`,
       [TEST_PANS.join('|')],
     );
     expect(rows[0]!.n).to.equal(0);

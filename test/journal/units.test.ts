@@ -8,7 +8,7 @@ import { IsoMessage, Packager, loadProfile, maskPan } from '../../src/iso8583/in
 import { requestDigestOf } from '../../src/channels/atm/steps/detect-duplicate.js';
 import { digestMatches, requestDigest } from '../../src/journal/request-digest.js';
 import { DataKey, KeyRing } from '../../src/security/keys/index.js';
-import { normaliseKey, originalKeyOf } from '../../src/journal/transaction-key.js';
+import { normaliseKey, originalKeyOf } from '../../src/channels/atm/transaction-key.js';
 import { parseOriginalDataElements } from '../../src/iso8583/vocabulary/index.js';
 import { expectThrows, sleep, waitFor } from '../support/index.js';
 

@@ -235,11 +235,11 @@ describe('ledger: the importer and support roles can do their duty', function ()
   it('the support role reads every table and writes none', async () => {
     const support = await connectAsRole('jht_support');
     try {
-      for (const table of ['participant', 'jht_posting', 'journal', 'txn_key', 'jht_balance_drift']) {
+      for (const table of ['participant', 'jht_posting', 'journal', 'inquiry_key', 'jht_balance_drift']) {
         expect(await failureOf(support, `SELECT 1 FROM ${table} LIMIT 1`), table).to.equal('succeeded');
       }
       expect(await failureOf(support, "INSERT INTO journal (kind, received_at, instance_id) VALUES ('x', now(), 'x')")).to.equal('42501');
-      expect(await failureOf(support, 'DELETE FROM txn_key WHERE false')).to.equal('42501');
+      expect(await failureOf(support, 'DELETE FROM inquiry_key WHERE false')).to.equal('42501');
     } finally {
       await support.end();
     }
@@ -270,17 +270,17 @@ describe('ledger: the switch runs on the jht_switch grants alone', function () {
 
       // A key older than the retention, written by the owner, is pruned by the switch's role.
       const { rows: [old] } = await db.pool.query<{ id: bigint }>(
-        `INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, instance_id, created_at)
-         VALUES ('99901', $1, '0101000000', 'ATMROLE1', $2, '0200', 'roles-test', now() - interval '4 days') RETURNING id`,
+        `INSERT INTO inquiry_key (channel, requester, idem_key, request_digest, request_type, instance_id, created_at)
+         VALUES ('atm', '99901/ATMROLE1', $1 || '/0101000000', $2, '0200', 'roles-test', now() - interval '4 days') RETURNING id`,
         [uniqueStan(), Buffer.alloc(32)]);
       expect(await running.transactionKeys.pruneCreatedBefore(new Date(Date.now() - 3 * 86_400_000))).to.be.at.least(1);
-      expect((await db.pool.query('SELECT 1 FROM txn_key WHERE id = $1', [old!.id])).rowCount).to.equal(0);
+      expect((await db.pool.query('SELECT 1 FROM inquiry_key WHERE id = $1', [old!.id])).rowCount).to.equal(0);
 
       const { rows: journal } = await db.pool.query<{ kind: string }>(
         "SELECT kind FROM journal WHERE terminal_id = 'ATMROLE1' AND stan IN ($1, $2) ORDER BY id", [request.get(11), advice.get(11)]);
       expect(journal.map((row) => row.kind)).to.include.members(['request', 'retransmission', 'duplicate', 'reversal']);
       const { rows: [mark] } = await db.pool.query<{ reversed: boolean }>(
-        "SELECT reversed_at IS NOT NULL AS reversed FROM txn_key WHERE terminal_id = 'ATMROLE1' AND stan = $1", [request.get(11)]);
+        "SELECT reversed_at IS NOT NULL AS reversed FROM inquiry_key WHERE requester = '99901/ATMROLE1' AND idem_key = $1", [`${request.get(11)}/${request.get(7)}`]);
       expect(mark?.reversed).to.equal(true);
     } finally {
       await atm.close();
@@ -312,7 +312,7 @@ describe('ledger: the inquiry core runs on the jht_switch grants alone (migratio
       const undecided = await keys.claim('counter', 'roles-client', `${key}-2`, digest);
       await keys.release(undecided.id);
       expect((await keys.claim('counter', 'roles-client', `${key}-2`, digest)).kind, 'released, so new again').to.equal('new');
-      expect(await keys.pruneCreatedBefore(new Date(Date.now() + 60_000))).to.be.at.least(2);
+      expect(await keys.pruneCreatedBefore(['counter'], new Date(Date.now() + 60_000))).to.be.at.least(2);
     } finally {
       await pool.end();
     }

@@ -94,7 +94,7 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
       const answer = await sw.atm.request(original);
       expect(answer.get(39)).to.equal('00');
       originalAnswer = JSON.stringify(answer.toUnmaskedJSON());
-      const { rows } = await scratch.pool.query<{ digest_key_id: string }>('SELECT digest_key_id FROM txn_key WHERE stan = $1', [original.get(11)]);
+      const { rows } = await scratch.pool.query<{ digest_key_id: string }>("SELECT digest_key_id FROM inquiry_key WHERE channel = 'atm' AND idem_key LIKE $1 || '/%'", [original.get(11)]);
       expect(rows.map((r) => r.digest_key_id)).to.deep.equal([keyA.id]);
     } finally {
       await sw.stop();
@@ -114,7 +114,7 @@ describe('security: a data key rotation, end to end (no clear card numbers)', fu
       expect((await sw.atm.request(request)).get(39)).to.equal('00');
       expect((await sw.atm.request(inquiry(demo.unlinkedCard))).get(39)).to.equal('14');
       expect(JSON.stringify((await sw.atm.request(original)).toUnmaskedJSON()), 'a retransmission of an original digested under A').to.equal(originalAnswer);
-      const { rows } = await scratch.pool.query<{ digest_key_id: string }>('SELECT digest_key_id FROM txn_key WHERE stan = $1', [request.get(11)]);
+      const { rows } = await scratch.pool.query<{ digest_key_id: string }>("SELECT digest_key_id FROM inquiry_key WHERE channel = 'atm' AND idem_key LIKE $1 || '/%'", [request.get(11)]);
       expect(rows.map((r) => r.digest_key_id)).to.deep.equal([keyB.id]);
       const keys = sw.running.database.keys;
       expect(await readLedger(scratch.pool, keys, { account: demo.account }), 'an account, under A').to.include({ kind: 'found', kpj: demo.approved.kpj });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { requestDigest } from '../../src/journal/index.js';
-import { TransactionKeyStore } from '../../src/journal/transaction-keys.js';
+import { AtmClaims } from '../../src/channels/atm/transaction-key.js';
+import { ClaimStore } from '../../src/inquiry/index.js';
 import { LedgerReader, type ParticipantLookup } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { KeyRing } from '../../src/security/keys/index.js';
@@ -12,7 +13,7 @@ import type { KeyRing } from '../../src/security/keys/index.js';
  */
 export async function readLedger(pool: Pool, keys: KeyRing, instrument: { card: string } | { account: string }): Promise<ParticipantLookup> {
   const ledger = new LedgerReader({ keys, log: silentLogger() });
-  const store = new TransactionKeyStore(pool, { instanceId: `ledger-read-${process.pid}`, logger: silentLogger() });
+  const store = new AtmClaims(new ClaimStore(pool, { instanceId: `ledger-read-${process.pid}`, logger: silentLogger() }));
   try {
     const key = { acquirerId: '99901', stan: '000001', transmissionAt: '1125103000', terminalId: randomBytes(4).toString('hex').toUpperCase() };
     const ref = 'card' in instrument ? ledger.card(instrument.card) : ledger.account(instrument.account);

@@ -1,13 +1,14 @@
 import type { IsoMessage } from '../../iso8583/index.js';
 import { maskPan } from '../../iso8583/index.js';
-import type { AnswerToStore, JournalWriter } from '../../journal/index.js';
+import type { JournalWriter } from '../../journal/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SwitchObserver } from '../../observability/observer.js';
 import type { MacKey } from '../../security/index.js';
 import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
 import { journalEntryOf, latencyMicros } from './journal-entry.js';
 import { buildResponse, replayableOf } from './respond.js';
-import type { DecodedTransaction, SwitchServices } from './transaction.js';
+import type { DecodedTransaction, StoredResponse, SwitchServices } from './transaction.js';
+import { storedAnswerOf as toStoredAnswer } from './transaction-key.js';
 
 /** What the steps after the decision share on one connection. */
 export interface AnswerDeps {
@@ -40,21 +41,21 @@ type AfterStep = (answer: Answer, deps: AnswerDeps) => void | Promise<void>;
  */
 function mustBeDurable(tx: DecodedTransaction): boolean {
   if (tx.responseCode === ResponseCode.LedgerUnavailable) return false;
-  return tx.txnKeyId !== undefined || tx.kind === 'reversal';
+  return tx.keyId !== undefined || tx.kind === 'reversal';
 }
 
 /** The transaction holds a claim this instance won (a new request, or an unknown outcome taken over). */
-function ownsClaim(tx: DecodedTransaction): tx is DecodedTransaction & { txnKeyId: number } {
-  return tx.txnKeyId !== undefined && (tx.kind === 'request' || tx.kind === 'reprocessed');
+function ownsClaim(tx: DecodedTransaction): tx is DecodedTransaction & { keyId: number } {
+  return tx.keyId !== undefined && (tx.kind === 'request' || tx.kind === 'reprocessed');
 }
 
 /**
  * The answer a claimed key keeps for its retransmissions: the first one, of a request processed here. A 91
  * is not kept: its retransmission finds the outcome unknown and is processed anew.
  */
-function storedAnswerOf(tx: DecodedTransaction): AnswerToStore | undefined {
+function storedAnswerOf(tx: DecodedTransaction): { keyId: number; response: StoredResponse } | undefined {
   if (!ownsClaim(tx) || tx.responseCode === ResponseCode.LedgerUnavailable) return undefined;
-  return { txnKeyId: tx.txnKeyId, response: replayableOf(tx) };
+  return { keyId: tx.keyId, response: replayableOf(tx) };
 }
 
 /** The answer when the journal could not make the real one durable: 91, which needs no database. */
@@ -98,25 +99,25 @@ const sign: AfterStep = (answer, { log, pack }) => {
 const record: AfterStep = async (answer, { services, journal, log, pack, connectionId }) => {
   const { tx } = answer;
   if (answer.packed === undefined) {
-    if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
+    if (ownsClaim(tx)) services.transactionKeys.abandon(tx.keyId);
     journal.record(journalEntryOf(tx, undefined, connectionId));
     return;
   }
   if (!mustBeDurable(tx)) {
     // A 91 after a claim keeps no answer: a retransmission will find the outcome unknown.
-    if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
+    if (ownsClaim(tx)) services.transactionKeys.abandon(tx.keyId);
     journal.record(journalEntryOf(tx, answer.response, connectionId));
     return;
   }
   const stored = storedAnswerOf(tx);
   try {
-    await journal.commit(journalEntryOf(tx, answer.response, connectionId), stored);
-    if (stored) services.transactionKeys.recordResponse(stored.txnKeyId, stored.response);
+    await journal.commit(journalEntryOf(tx, answer.response, connectionId), stored && { inquiryKeyId: stored.keyId, ...toStoredAnswer(stored.response) });
+    if (stored) services.transactionKeys.recordResponse(stored.keyId, stored.response);
   } catch (error) {
     // Nothing of it was written: that answer must not leave. 91 needs no database; the claim stays
     // unanswered, so a retransmission finds the outcome unknown and is processed anew.
     log.error({ err: error, stan: tx.request.get(Field.Stan) }, 'journal: answer not durable; answering 91 instead');
-    if (ownsClaim(tx)) services.transactionKeys.abandon(tx.txnKeyId);
+    if (ownsClaim(tx)) services.transactionKeys.abandon(tx.keyId);
     answer.response = unavailableResponse(tx);
     answer.packed = pack(answer.response, tx.macChecked, tx.macKey);
     journal.record(journalEntryOf(tx, answer.response, connectionId));

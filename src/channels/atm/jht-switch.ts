@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { warnInsecureLinks } from '../../config/check-links.js';
 import type { SwitchConfig } from '../../config/schema.js';
-import { JournalWriter, TransactionKeyStore, keepJournalPartitions } from '../../journal/index.js';
+import { JournalWriter, keepJournalPartitions } from '../../journal/index.js';
+import { ClaimStore } from '../../inquiry/index.js';
+import { AtmClaims } from './transaction-key.js';
 import { LedgerReader, openDatabase, type DatabaseHandle } from '../../ledger/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { readConfiguredKeys } from '../../security/keys/index.js';
@@ -23,7 +25,7 @@ export interface RunningSwitch extends SwitchControl {
   readonly database: DatabaseHandle;
   readonly ledger: LedgerReader;
   readonly journal: JournalWriter;
-  readonly transactionKeys: TransactionKeyStore;
+  readonly transactionKeys: AtmClaims;
   readonly instanceId: string;
   /**
    * Graceful, within `config.shutdown.deadlineMs`: stop accepting, answer what is in flight, write the journal
@@ -114,7 +116,7 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     errorThresholdPercentage: config.ledger.breakerErrorPercentage,
     volumeThreshold: config.ledger.breakerVolumeThreshold,
   });
-  const transactionKeys = new TransactionKeyStore(database.pool, { instanceId, logger: log, guard: (work) => ledger.guard(work) });
+  const transactionKeys = new AtmClaims(new ClaimStore(database.pool, { instanceId, logger: log, guard: (work) => ledger.guard(work) }));
   const journal = new JournalWriter(database.pool, {
     instanceId,
     logger: log,

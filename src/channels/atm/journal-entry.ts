@@ -27,7 +27,7 @@ export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | un
     receivedAt: tx.receivedAt,
     respondedAt: response ? new Date() : undefined,
     latencyMicros: latencyMicros(tx),
-    txnKeyId: tx.txnKeyId,
+    inquiryKeyId: tx.keyId,
     connectionId,
     remoteAddress: tx.session.remoteAddress,
   };

@@ -1,5 +1,6 @@
 import type { IsoMessage, Packager } from '../../iso8583/index.js';
-import type { ClaimResult, JournalKind, RequestDigest, ReversalMark, StoredResponse, TransactionKey } from '../../journal/index.js';
+import type { JournalKind, RequestDigest } from '../../journal/index.js';
+import type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
 import type { MacKey, MacVerdict } from '../../security/index.js';
 import type { KeyRing } from '../../security/keys/index.js';
 import type { InstrumentRef, ParticipantLookup } from '../../ledger/index.js';
@@ -25,7 +26,7 @@ export interface TransactionKeyPort {
   /** A claim won here will not be answered from here (no durable answer): its waiters are told so. */
   abandon(id: number): void;
   awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined>;
-  /** Takes over a claim whose outcome is unknown (see TransactionKeyStore.reclaim). */
+  /** Takes over a claim whose outcome is unknown (see ClaimStore.reclaim). */
   reclaim(id: number, claimedBy: string, read?: InstrumentRef): Promise<{ won: false } | { won: true; lookup?: ParticipantLookup }>;
   markReversed(originalKey: TransactionKey, reversalRef: string): Promise<ReversalMark>;
 }
@@ -53,7 +54,7 @@ export class Transaction {
   kind: JournalKind = 'request';
   /** The ledger's answer: read with the duplicate-detection claim (see detectDuplicate). */
   lookup: ParticipantLookup | undefined;
-  txnKeyId: number | undefined;
+  keyId: number | undefined;
   /** Set for a retransmission: the original's answer, sent again. */
   replay: StoredResponse | undefined;
   /** Why the transaction was refused or failed, for the log line (never card data). */

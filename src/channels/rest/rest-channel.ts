@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { ConfigError } from '../../config/config-error.js';
 import type { SwitchConfig } from '../../config/schema.js';
 import {
-  IdempotencyStore, InquiryCore, InquiryRecorder, ParticipantReader, RateLimiter, createInquiryMetrics,
+  CHANNELS, IdempotencyStore, InquiryCore, InquiryRecorder, ParticipantReader, RateLimiter, createInquiryMetrics,
   type Channel,
 } from '../../inquiry/index.js';
 import type { DeploymentKind } from '../../ledger/index.js';
@@ -40,6 +40,8 @@ export interface RunningRest {
 }
 
 const KEY_RETENTION_MS = 86_400_000;
+/** The channels whose keys REST claims and prunes; the key table holds the ATM's too, kept longer. */
+const REST_CHANNELS: readonly string[] = CHANNELS.filter((channel) => channel !== 'atm');
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
@@ -102,7 +104,7 @@ export async function startRestChannel(config: SwitchConfig, deps: RestChannelDe
   log.info({ host: rest.host, port, tls: https !== undefined }, 'rest listening');
 
   const prune = setInterval(() => {
-    keys.pruneCreatedBefore(new Date(Date.now() - KEY_RETENTION_MS)).catch((error: unknown) => log.warn({ err: error }, 'rest: could not prune idempotency keys; will try again'));
+    keys.pruneCreatedBefore(REST_CHANNELS, new Date(Date.now() - KEY_RETENTION_MS)).catch((error: unknown) => log.warn({ err: error }, 'rest: could not prune idempotency keys; will try again'));
   }, PRUNE_EVERY_MS);
   prune.unref();
   return {

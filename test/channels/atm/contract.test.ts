@@ -190,7 +190,7 @@ describe('switch: the contract, message by message (real TCP, real PostgreSQL)',
       repeat.mti = '0421';
       expect((await atm.request(repeat)).get(39)).to.equal('00');
       const { rows } = await sw.running.database.pool.query<{ reversed: boolean }>(
-        'SELECT reversed_at IS NOT NULL AS reversed FROM txn_key WHERE stan = $1 AND transmission_at = $2',
+        "SELECT reversed_at IS NOT NULL AS reversed FROM inquiry_key WHERE channel = 'atm' AND idem_key = $1 || '/' || $2",
         [original.get(11), original.get(7)]);
       expect(rows).to.deep.equal([{ reversed: true }]);
     });

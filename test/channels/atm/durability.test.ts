@@ -41,7 +41,7 @@ describe('switch: an answer is sent only once its journal row and stored answer 
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(answered, 'an answer left before its journal row was committed').to.equal(false);
       const { rows: waiting } = await pool.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO txn_answer%'");
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO inquiry_answer%'");
       expect(waiting[0]?.n, 'the durable commit is what waits').to.be.at.least(1);
       await lock.query('COMMIT');
       expect((await answer).get(39)).to.equal('00');
@@ -50,8 +50,8 @@ describe('switch: an answer is sent only once its journal row and stored answer 
       lock.release();
     }
     const { rows } = await pool.query<{ kind: string; response_code: string; answer: string | null }>(
-      `SELECT j.kind, j.response_code, a.response_code AS answer
-         FROM journal j LEFT JOIN txn_answer a ON a.txn_key_id = j.txn_key_id
+      `SELECT j.kind, j.response_code, a.outcome AS answer
+         FROM journal j LEFT JOIN inquiry_answer a ON a.inquiry_key_id = j.inquiry_key_id
         WHERE j.terminal_id = 'DURABLE1' AND j.stan = $1`, [stan]);
     expect(rows).to.deep.equal([{ kind: 'request', response_code: '00', answer: '00' }]);
   });
@@ -68,7 +68,7 @@ describe('switch: an answer is sent only once its journal row and stored answer 
       const deadline = Date.now() + 5_000;
       for (;;) {
         const { rows } = await pool.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO txn_answer%'");
+          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO inquiry_answer%'");
         if (rows[0]) {
           await pool.query('SELECT pg_cancel_backend($1)', [rows[0].pid]);
           break;

@@ -27,7 +27,7 @@ describe('switch: partner identity', function () {
         advice.set(90, '0200' + original.get(11)! + original.get(7)! + '00000000008' + '00000000000');
         expect((await atm.request(advice)).get(39), `field 32 = ${acquirerId}`).to.equal('00');
         const { rows } = await sw.running.database.pool.query<{ reversed: boolean }>(
-          'SELECT reversed_at IS NOT NULL AS reversed FROM txn_key WHERE stan = $1 AND transmission_at = $2 AND terminal_id = $3',
+          "SELECT reversed_at IS NOT NULL AS reversed FROM inquiry_key WHERE channel = 'atm' AND idem_key = $1 || '/' || $2 AND requester LIKE '%/' || $3",
           [original.get(11), original.get(7), original.get(41)]);
         expect(rows).to.deep.equal([{ reversed: true }]);
       }
@@ -50,7 +50,7 @@ describe('switch: partner identity', function () {
       expect(await ask('6040990000000092')).to.equal('14');
       const outside = balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'ATMENUM1', pan: '6040991234567891' });
       expect((await atm.request(outside)).get(39)).to.equal('58');
-      const { rows } = await sw.running.database.pool.query('SELECT 1 FROM txn_key WHERE stan = $1 AND transmission_at = $2',
+      const { rows } = await sw.running.database.pool.query("SELECT 1 FROM inquiry_key WHERE channel = 'atm' AND idem_key = $1 || '/' || $2",
         [outside.get(11), outside.get(7)]);
       expect(rows, 'no duplicate-detection claim, so no database work').to.have.length(0);
       expect(sw.logs.text).to.include("card outside partner demo's BINs");

@@ -75,11 +75,11 @@ describe('switch: no card data in logs, errors or the journal', function () {
 
   it('the journal and the duplicate keys hold masked PANs only', async () => {
     const db = await getTestDatabase();
-    for (const table of ['journal', 'txn_key', 'txn_answer']) {
+    for (const table of ['journal', 'inquiry_key', 'inquiry_answer']) {
       // Not scanned for digit runs: the request digest (an HMAC, as hex) and field 54 (amounts), which are
       // long digit strings by construction. The exact card numbers are looked for in whole rows.
       const { rows } = await db.pool.query<{ row: string; whole: string }>(
-        `SELECT (to_jsonb(t) - 'request_digest' - 'response_54')::text AS row, t::text AS whole FROM ${table} t`);
+        `SELECT (to_jsonb(t) - 'request_digest' - 'response_54' #- '{body,54}')::text AS row, t::text AS whole FROM ${table} t`);
       for (const { row, whole } of rows) {
         expect(luhnRuns(row), `${table}: ${row}`).to.deep.equal([]);
         for (const card of CARDS) expect(whole).to.not.include(card);

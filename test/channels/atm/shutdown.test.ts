@@ -74,7 +74,7 @@ describe('switch: SIGTERM with requests in flight', function () {
         await waitFor(async () => {
           inFlight = (await admin.status()).switch.inFlight;
           const { rows } = await db.pool.query<{ n: string }>(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO txn_key%'");
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO inquiry_key%'");
           waiting = Number(rows[0]!.n);
           return inFlight === 100 && waiting > 0;
         }, { what: () => `100 requests in flight (have ${inFlight}) and statements waiting on the lock (have ${waiting})`, timeoutMs: 20_000, intervalMs: 20 });

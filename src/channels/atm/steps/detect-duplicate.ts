@@ -75,7 +75,7 @@ export const detectDuplicate: Step = async (tx, services) => {
     }, () => undefined);
   };
   const claim = await withinBudget(claiming, services.ledgerTimeoutMs, abandonLateClaim);
-  tx.txnKeyId = claim.id;
+  tx.keyId = claim.id;
   if (claim.kind === 'new') {
     tx.lookup = claim.lookup;
     return CONTINUE;

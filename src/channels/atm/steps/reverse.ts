@@ -1,4 +1,4 @@
-import { originalKeyOf } from '../../../journal/index.js';
+import { originalKeyOf } from '../transaction-key.js';
 import { Field, ResponseCode } from '../../../iso8583/vocabulary/index.js';
 import { refuse, type Step } from '../transaction.js';
 
@@ -25,7 +25,7 @@ export const reverse: Step = async (tx, services) => {
   }
   const reversalRef = `${request.mti}:${request.get(Field.Stan)}:${request.get(Field.TransmissionDateTime)}`;
   const marked = await services.transactionKeys.markReversed(originalKey, reversalRef);
-  if (marked.found) tx.txnKeyId = marked.id;
+  if (marked.found) tx.keyId = marked.id;
   else tx.note = 'original not found';
   return { answer: 'approved' };
 };

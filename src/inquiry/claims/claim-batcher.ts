@@ -1,14 +1,14 @@
-import { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf, type InstrumentRef, type LookupColumns, type LookupWidth, type ParticipantLookup } from '../ledger/index.js';
-import { commitMode } from './commit-mode.js';
-import { isRetryableConflict } from './database-errors.js';
-import { JournalError } from './errors.js';
-import { TurnBatcher } from './turn-batcher.js';
 import type { QueryConfig } from 'pg';
-import { named, type SqlClient } from './sql-client.js';
-import type { RequestDigest } from './request-digest.js';
-import type { StoredResponse, TransactionKey } from './transaction-key.js';
+import { LOOKUP_COLUMNS, hashColumn, lookupJoins, lookupWidth, participantOf, type InstrumentRef, type LookupColumns, type LookupWidth, type ParticipantLookup } from '../../ledger/index.js';
+import { commitMode } from '../../journal/commit-mode.js';
+import { isRetryableConflict } from '../../journal/database-errors.js';
+import { JournalError } from '../../journal/errors.js';
+import { TurnBatcher } from '../../journal/turn-batcher.js';
+import { named, type SqlClient } from '../../journal/sql-client.js';
+import type { RequestDigest } from '../../journal/request-digest.js';
+import type { InquiryKey, StoredAnswer } from './claim.js';
 
-/** The txn_key row a claim ended on, from the point of view of one caller. */
+/** The inquiry_key row a claim ended on, from the point of view of one caller. */
 export interface ClaimedRow {
   id: number;
   /** True only for the one caller whose INSERT created the row. */
@@ -17,7 +17,7 @@ export interface ClaimedRow {
   digest: Buffer;
   /** The id of the key that made `digest`; null on rows from before key ids were stored. */
   digestKeyId: string | null;
-  response: StoredResponse | undefined;
+  answer: StoredAnswer | undefined;
   /** The instance that holds the claim (for a re-claim of an unknown outcome). */
   claimedBy: string;
   /** How long ago the claim was made, by the database's clock (0 for one made by this statement). */
@@ -27,9 +27,9 @@ export interface ClaimedRow {
 }
 
 interface PendingClaim {
-  key: TransactionKey;
+  key: InquiryKey;
   digest: RequestDigest;
-  mti: string;
+  requestType: string;
   read: InstrumentRef | undefined;
   resolve: (row: ClaimedRow) => void;
   reject: (error: unknown) => void;
@@ -44,14 +44,13 @@ interface KeyRowRecord extends Partial<LookupColumns> {
   digest_key_id: string | null;
   instance_id: string | null;
   age_ms: number | null;
-  response_code: string | null;
-  response_54: string | null;
-  response_48: string | null;
+  outcome: string | null;
+  body: Record<string, string | null> | null;
 }
 
 // Inserts every key of the batch in one statement and returns the ones it created. Keys that already
 // existed (retransmissions, duplicates: rare) come back missing and are read by READ_EXISTING. The hot
-// statement never reads txn_key itself: as a named statement its plan is cached, and a join planned while
+// statement never reads inquiry_key itself: as a named statement its plan is cached, and a join planned while
 // the table was small kept scanning all of it as it grew.
 // ORDER BY ord makes every instance insert in the same (sorted) order, so two batches with overlapping keys
 // wait on each other instead of deadlocking.
@@ -61,42 +60,36 @@ interface KeyRowRecord extends Partial<LookupColumns> {
 // During a rotation window ($11: the previous key's hashes) the read tries both keys (lookupJoins).
 const claimBatch = (commit: string, width: LookupWidth): string => `
 WITH input AS (
-  SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $8::text[], $9::bytea[], $10::text[]${width === 2 ? ', $11::bytea[]' : ''})
-    WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, request_digest, mti, read_kind, read_hash, digest_key_id${width === 2 ? ', read_previous_hash' : ''}, ord)${commit}
+  SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $7::text[], $8::bytea[], $9::text[]${width === 2 ? ', $10::bytea[]' : ''})
+    WITH ORDINALITY AS i(channel, requester, idem_key, request_digest, request_type, read_kind, read_hash, digest_key_id${width === 2 ? ', read_previous_hash' : ''}, ord)${commit}
 ), created AS (
-  INSERT INTO txn_key (acquirer_id, stan, transmission_at, terminal_id, request_digest, digest_key_id, mti, instance_id)
-  SELECT acquirer_id, stan, transmission_at, terminal_id, request_digest, digest_key_id, mti, $7 FROM input ORDER BY ord
-  ON CONFLICT (acquirer_id, stan, transmission_at, terminal_id) DO NOTHING
-  RETURNING id, acquirer_id, stan, transmission_at, terminal_id
+  INSERT INTO inquiry_key (channel, requester, idem_key, request_digest, digest_key_id, request_type, instance_id)
+  SELECT channel, requester, idem_key, request_digest, digest_key_id, request_type, $6 FROM input ORDER BY ord
+  ON CONFLICT (channel, requester, idem_key) DO NOTHING
+  RETURNING id, channel, requester, idem_key
 )
 SELECT input.ord::int AS ord, created.id, true AS created, NULL::bytea AS request_digest, NULL::text AS digest_key_id, NULL::text AS instance_id, 0 AS age_ms,
-  NULL::text AS response_code, NULL::text AS response_54, NULL::text AS response_48,
+  NULL::text AS outcome, NULL::jsonb AS body,
   ${LOOKUP_COLUMNS}
-FROM created JOIN input USING (acquirer_id, stan, transmission_at, terminal_id)
+FROM created JOIN input USING (channel, requester, idem_key)
   ${lookupJoins('input.read_kind', width === 2 ? ['input.read_hash', 'input.read_previous_hash'] : ['input.read_hash'])}`;
 
 const READ_EXISTING = `
-SELECT i.ord::int AS ord, t.id, false AS created, t.request_digest, t.digest_key_id, t.instance_id,
-  (extract(epoch FROM clock_timestamp() - t.created_at) * 1000)::int AS age_ms, a.response_code, a.response_54, a.response_48
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-  WITH ORDINALITY AS i(acquirer_id, stan, transmission_at, terminal_id, ord)
-JOIN txn_key t USING (acquirer_id, stan, transmission_at, terminal_id)
-LEFT JOIN txn_answer a ON a.txn_key_id = t.id`;
+SELECT i.ord::int AS ord, k.id, false AS created, k.request_digest, k.digest_key_id, k.instance_id,
+  (extract(epoch FROM clock_timestamp() - k.created_at) * 1000)::int AS age_ms, a.outcome, a.body
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS i(channel, requester, idem_key, ord)
+JOIN inquiry_key k USING (channel, requester, idem_key)
+LEFT JOIN inquiry_answer a ON a.inquiry_key_id = k.id`;
 
 /** A deadlock should be impossible given the ordering above; this is the belt to those braces. */
 const CONFLICT_RETRIES = 3;
 
-function keyString(key: TransactionKey): string {
-  return `${key.acquirerId}\u0000${key.stan}\u0000${key.transmissionAt}\u0000${key.terminalId}`;
+function keyString(key: InquiryKey): string {
+  return `${key.channel}\u0000${key.requester}\u0000${key.key}`;
 }
 
-function responseOf(record: KeyRowRecord): StoredResponse | undefined {
-  if (record.response_code === null) return undefined;
-  return {
-    responseCode: record.response_code,
-    additionalAmounts: record.response_54 ?? undefined,
-    additionalData: record.response_48 ?? undefined,
-  };
+function answerOf(record: KeyRowRecord): StoredAnswer | undefined {
+  return record.outcome === null ? undefined : { outcome: record.outcome, body: record.body ?? {} };
 }
 
 export interface ClaimBatcherOptions {
@@ -126,16 +119,16 @@ export class ClaimBatcher {
     const commit = commitMode(options.synchronousCommit);
     const mode = options.synchronousCommit ? 'sync' : 'async';
     this.claimStatements = {
-      1: { name: `jht_claim_v3_${mode}`, text: claimBatch(commit, 1) },
-      2: { name: `jht_claim_rotation_v3_${mode}`, text: claimBatch(commit, 2) },
+      1: { name: `jht_claim_v4_${mode}`, text: claimBatch(commit, 1) },
+      2: { name: `jht_claim_rotation_v4_${mode}`, text: claimBatch(commit, 2) },
     };
     this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize, options.maxBatchesInFlight);
   }
 
-  /** `key` must already be normalised (see normaliseKey); `read`: an instrument to look up in the ledger too. */
-  submit(key: TransactionKey, digest: RequestDigest, mti: string, read?: InstrumentRef): Promise<ClaimedRow> {
+  /** `read`: an instrument to look up in the ledger too. */
+  submit(key: InquiryKey, digest: RequestDigest, requestType: string, read?: InstrumentRef): Promise<ClaimedRow> {
     return new Promise<ClaimedRow>((resolve, reject) => {
-      this.batcher.push({ key, digest, mti, read, resolve, reject });
+      this.batcher.push({ key, digest, requestType, read, resolve, reject });
     });
   }
 
@@ -160,16 +153,11 @@ export class ClaimBatcher {
 
   /** Returns the rows by 1-based position in `claims`. */
   private async claimAll(claims: readonly PendingClaim[]): Promise<Map<number, KeyRowRecord>> {
-    const keyColumns = [
-      claims.map((c) => c.key.acquirerId),
-      claims.map((c) => c.key.stan),
-      claims.map((c) => c.key.transmissionAt),
-      claims.map((c) => c.key.terminalId),
-    ];
+    const keyColumns = [claims.map((c) => c.key.channel), claims.map((c) => c.key.requester), claims.map((c) => c.key.key)];
     const reads = claims.map((c) => c.read);
     const width = lookupWidth(reads);
     const values = [
-      ...keyColumns, claims.map((c) => c.digest.value), claims.map((c) => c.mti), this.options.instanceId,
+      ...keyColumns, claims.map((c) => c.digest.value), claims.map((c) => c.requestType), this.options.instanceId,
       reads.map((read) => read?.kind ?? null), hashColumn(reads, 0), claims.map((c) => c.digest.keyId),
       ...(width === 2 ? [hashColumn(reads, 1)] : []),
     ];
@@ -206,11 +194,11 @@ export class ClaimBatcher {
     const id = Number(record.id);
     const digest = record.created ? first.digest.value : record.request_digest!;
     const digestKeyId = record.created ? first.digest.keyId : record.digest_key_id;
-    const response = responseOf(record);
+    const answer = answerOf(record);
     const claimedBy = record.instance_id ?? this.options.instanceId;
     const ageMs = record.age_ms ?? 0;
     const lookup = record.created && first.read ? participantOf(record as LookupColumns) : undefined;
-    first.resolve({ id, created: record.created, digest, digestKeyId, response, claimedBy, ageMs, ...(lookup ? { lookup } : {}) });
-    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, digestKeyId, response, claimedBy, ageMs });
+    first.resolve({ id, created: record.created, digest, digestKeyId, answer, claimedBy, ageMs, ...(lookup ? { lookup } : {}) });
+    for (let i = 1; i < group.length; i++) group[i]!.resolve({ id, created: false, digest, digestKeyId, answer, claimedBy, ageMs });
   }
 }

@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type LookupColumns, type ParticipantLookup } from '../ledger/index.js';
-import { digestMatches, type RequestDigest } from './request-digest.js';
-import type { Logger } from '../observability/logger.js';
+import { LOOKUP_COLUMNS, lookupJoins, participantOf, type InstrumentRef, type LookupColumns, type ParticipantLookup } from '../../ledger/index.js';
+import { digestMatches, type RequestDigest } from '../../journal/request-digest.js';
+import { describeDatabaseError } from '../../journal/database-errors.js';
+import type { SqlClient } from '../../journal/sql-client.js';
+import type { Logger } from '../../observability/logger.js';
 import { ClaimBatcher } from './claim-batcher.js';
-import { describeDatabaseError } from './database-errors.js';
-import type { SqlClient } from './sql-client.js';
-import { normaliseKey } from './transaction-key.js';
-import type { ClaimResult, ReversalMark, StoredResponse, TransactionKey } from './transaction-key.js';
+import type { ClaimOutcome, InquiryKey, ReversalMark, StoredAnswer } from './claim.js';
 
-export interface TransactionKeyStoreOptions {
+export interface ClaimStoreOptions {
   /** Identifies this switch process on the rows it creates. */
   instanceId: string;
   logger: Logger;
@@ -16,8 +15,8 @@ export interface TransactionKeyStoreOptions {
   maxClaimBatchSize?: number;
   /** Claim statements out at once; more claims wait and join the next batch (default 2). */
   maxClaimBatchesInFlight?: number;
-  /** How often `awaitResponse` looks at the database for an original owned by another instance (default 20 ms). */
-  responsePollIntervalMs?: number;
+  /** How often `awaitAnswer` looks at the database for an original owned by another instance (default 20 ms). */
+  answerPollIntervalMs?: number;
   /**
    * Wait for the WAL flush on claims (default false: see commit-mode.ts). Not needed for durability: the
    * answer's durable commit (DurableRecorder) flushes the claim's WAL too before the answer is sent.
@@ -27,26 +26,26 @@ export interface TransactionKeyStoreOptions {
   guard?: <T>(work: () => Promise<T>) => Promise<T>;
   /**
    * A claim won here and neither answered nor abandoned after this long is abandoned, with a warning
-   * (default 60 s): a pipeline path that forgets recordResponse must not grow memory forever.
+   * (default 60 s): a pipeline path that forgets answered must not grow memory forever.
    */
   unansweredTimeoutMs?: number;
 }
 
-type Waiter = (response: StoredResponse | undefined) => void;
+type Waiter = (answer: StoredAnswer | undefined) => void;
 
 interface Unanswered {
   claimedAt: number;
   waiters: Waiter[];
 }
 
-const READ_RESPONSE = 'SELECT response_code, response_54, response_48 FROM txn_answer WHERE txn_key_id = $1';
+const READ_ANSWER = 'SELECT outcome, body FROM inquiry_answer WHERE inquiry_key_id = $1';
 
 // An unknown outcome (claimed, never answered: its instance died, or its answer never became durable) is
 // taken over by compare-and-set on the claiming instance: of two instances that try at once, one wins.
 const RECLAIM = (joins: string, columns: string): string => `
 WITH won AS (
-  UPDATE txn_key SET instance_id = $2
-  WHERE id = $1 AND instance_id = $3 AND NOT EXISTS (SELECT 1 FROM txn_answer WHERE txn_key_id = $1)
+  UPDATE inquiry_key SET instance_id = $2
+  WHERE id = $1 AND instance_id = $3 AND NOT EXISTS (SELECT 1 FROM inquiry_answer WHERE inquiry_key_id = $1)
   RETURNING id
 ), input AS (SELECT $4::text AS read_kind, $5::bytea AS read_hash, $6::bytea AS read_previous_hash)
 SELECT won.id, ${columns}
@@ -55,27 +54,29 @@ FROM won CROSS JOIN input ${joins}`;
 // Keeps the first reversal's mark: a 0421 repeat must not move reversed_at or replace the reference.
 const MARK_REVERSED = `
 WITH target AS (
-  SELECT id, reversed_at FROM txn_key
-  WHERE acquirer_id = $1 AND stan = $2 AND transmission_at = $3 AND terminal_id = $4
+  SELECT id, reversed_at FROM inquiry_key
+  WHERE channel = $1 AND requester = $2 AND idem_key = $3
   FOR UPDATE
 )
-UPDATE txn_key t
-SET reversed_at = coalesce(target.reversed_at, now()), reversal_ref = coalesce(t.reversal_ref, $5)
+UPDATE inquiry_key t
+SET reversed_at = coalesce(target.reversed_at, now()), reversal_ref = coalesce(t.reversal_ref, $4)
 FROM target WHERE t.id = target.id
 RETURNING t.id, target.reversed_at IS NOT NULL AS already_reversed`;
 
 const PRUNE = `
-WITH doomed AS (SELECT id FROM txn_key WHERE created_at < $1 LIMIT $2),
-answers AS (DELETE FROM txn_answer WHERE txn_key_id IN (SELECT id FROM doomed))
-DELETE FROM txn_key WHERE id IN (SELECT id FROM doomed)`;
+WITH doomed AS (SELECT id FROM inquiry_key WHERE channel = $3 AND created_at < $1 LIMIT $2),
+answers AS (DELETE FROM inquiry_answer WHERE inquiry_key_id IN (SELECT id FROM doomed))
+DELETE FROM inquiry_key WHERE id IN (SELECT id FROM doomed)`;
 
 /**
- * Duplicate detection for ISO 8583 requests, shared by every switch instance on one database. A request's
- * key (32, 11, 7, 41) is claimed before it is processed; the first claim wins and processes it, a later
- * claim with the same content is a retransmission (replay the stored answer), with other content a
- * duplicate (94). Concurrent claims share one INSERT statement (see ClaimBatcher).
+ * The claim of a channel's request key, the ledger read in the same statement, and the wait for a stored
+ * answer: the ATM's statement (claim, ledger read; the journal row and stored answer follow in the durable
+ * journal's statement, src/journal/durable-recorder.ts), shared by every switch instance on one database.
+ * A key is claimed before its request is processed; the first claim wins and processes it, a later claim
+ * with the same content is a retransmission (give the stored answer again), with other content a duplicate.
+ * Concurrent claims share one INSERT statement (see ClaimBatcher).
  */
-export class TransactionKeyStore {
+export class ClaimStore {
   private readonly claims: ClaimBatcher;
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
@@ -87,10 +88,10 @@ export class TransactionKeyStore {
 
   constructor(
     private readonly client: SqlClient,
-    options: TransactionKeyStoreOptions,
+    options: ClaimStoreOptions,
   ) {
     this.log = options.logger;
-    this.pollIntervalMs = options.responsePollIntervalMs ?? 20;
+    this.pollIntervalMs = options.answerPollIntervalMs ?? 20;
     this.unansweredTimeoutMs = options.unansweredTimeoutMs ?? 60_000;
     this.sweeper = setInterval(() => this.abandonForgotten(), Math.max(10, this.unansweredTimeoutMs / 2));
     this.sweeper.unref();
@@ -111,25 +112,25 @@ export class TransactionKeyStore {
    * repeat digit normalised. With `read`, a new claim also brings the ledger's answer for that instrument,
    * from the same statement. Rejects with JOURNAL_STORE_UNAVAILABLE when the database cannot be reached.
    */
-  async claim(key: TransactionKey, requestDigest: RequestDigest, mti: string, read?: InstrumentRef): Promise<ClaimResult> {
-    const row = await this.claims.submit(normaliseKey(key), requestDigest, mti, read);
+  async claim(key: InquiryKey, requestDigest: RequestDigest, requestType: string, read?: InstrumentRef): Promise<ClaimOutcome> {
+    const row = await this.claims.submit(key, requestDigest, requestType, read);
     if (row.created) {
       this.unanswered.set(row.id, { claimedAt: Date.now(), waiters: [] });
       return row.lookup ? { kind: 'new', id: row.id, lookup: row.lookup } : { kind: 'new', id: row.id };
     }
     // Compared under the key that made the stored digest: a repeat that spans a key rotation is still a repeat.
     if (!digestMatches(requestDigest, row.digest, row.digestKeyId)) return { kind: 'duplicate', id: row.id };
-    return { kind: 'retransmission', id: row.id, response: row.response, claimedBy: row.claimedBy, claimAgeMs: row.ageMs };
+    return { kind: 'retransmission', id: row.id, answer: row.answer, claimedBy: row.claimedBy, claimAgeMs: row.ageMs };
   }
 
   /**
    * The answer to a claim this instance won is durable (DurableRecorder wrote it with its journal row): wakes
    * the retransmissions already waiting for it here. Later ones read it from the database with their claim.
    */
-  recordResponse(id: number, response: StoredResponse): void {
+  answered(id: number, answer: StoredAnswer): void {
     const pending = this.unanswered.get(id);
     this.unanswered.delete(id);
-    if (pending) for (const wake of pending.waiters) wake(response);
+    if (pending) for (const wake of pending.waiters) wake(answer);
   }
 
   /**
@@ -150,7 +151,7 @@ export class TransactionKeyStore {
   /**
    * Gives up on a claim this instance won but will never answer (connection gone, shutdown): whoever waits
    * for its answer is told there is none. A later retransmission stays a retransmission with no stored
-   * answer, which `awaitResponse` reports after its timeout.
+   * answer, which `awaitAnswer` reports after its timeout.
    */
   abandon(id: number): void {
     const pending = this.unanswered.get(id);
@@ -163,13 +164,13 @@ export class TransactionKeyStore {
    * none came within `timeoutMs`. Waits in memory when the original is being processed here, otherwise
    * polls the row (the original's instance writes its answer within a few milliseconds). Never rejects.
    */
-  awaitResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined> {
+  awaitAnswer(id: number, timeoutMs: number): Promise<StoredAnswer | undefined> {
     const pending = this.unanswered.get(id);
     if (pending) {
       return new Promise((resolve) => {
-        const wake: Waiter = (response) => {
+        const wake: Waiter = (answer) => {
           clearTimeout(timer);
-          resolve(response);
+          resolve(answer);
         };
         const timer = setTimeout(() => {
           const index = pending.waiters.indexOf(wake);
@@ -179,17 +180,16 @@ export class TransactionKeyStore {
         pending.waiters.push(wake);
       });
     }
-    return this.pollResponse(id, timeoutMs);
+    return this.pollAnswer(id, timeoutMs);
   }
 
   /**
    * Marks the original of a reversal advice (0420/0421), found by its key (see originalKeyOf for building
    * it from field 90). `reversalRef` says which advice did it, e.g. the advice's own field 37.
    */
-  async markReversed(originalKey: TransactionKey, reversalRef: string): Promise<ReversalMark> {
-    const key = normaliseKey(originalKey);
+  async markReversed(originalKey: InquiryKey, reversalRef: string): Promise<ReversalMark> {
     const result = await this.client.query<{ id: string | bigint; already_reversed: boolean }>(MARK_REVERSED, [
-      key.acquirerId, key.stan, key.transmissionAt, key.terminalId, reversalRef,
+      originalKey.channel, originalKey.requester, originalKey.key, reversalRef,
     ]);
     const row = result.rows[0];
     if (!row) return { found: false };
@@ -200,10 +200,10 @@ export class TransactionKeyStore {
    * Deletes keys created before `cutoff`, a chunk at a time; returns how many. Field 7 has no year, so a
    * key kept long enough would match a new request a year later: run this daily with a cutoff of days.
    */
-  async pruneCreatedBefore(cutoff: Date, chunkSize = 10_000): Promise<number> {
+  async pruneCreatedBefore(channel: string, cutoff: Date, chunkSize = 10_000): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = (await this.client.query(PRUNE, [cutoff.toISOString(), chunkSize])).rowCount ?? 0;
+      const deleted = (await this.client.query(PRUNE, [cutoff.toISOString(), chunkSize, channel])).rowCount ?? 0;
       total += deleted;
       if (deleted < chunkSize) return total;
     }
@@ -211,7 +211,7 @@ export class TransactionKeyStore {
 
   /**
    * Claims won here and neither answered nor abandoned (a metrics gauge). It should follow the number of
-   * requests in flight; if it only grows, the pipeline misses a recordResponse/abandon on some path.
+   * requests in flight; if it only grows, the pipeline misses a answered/abandon on some path.
    */
   get unansweredClaims(): number {
     return this.unanswered.size;
@@ -236,18 +236,14 @@ export class TransactionKeyStore {
     }
   }
 
-  private async pollResponse(id: number, timeoutMs: number): Promise<StoredResponse | undefined> {
+  private async pollAnswer(id: number, timeoutMs: number): Promise<StoredAnswer | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const row = (await this.client.query<{ response_code: string | null; response_54: string | null; response_48: string | null }>(
-          READ_RESPONSE, [id],
-        )).rows[0];
-        if (row?.response_code != null) {
-          return { responseCode: row.response_code, additionalAmounts: row.response_54 ?? undefined, additionalData: row.response_48 ?? undefined };
-        }
+        const row = (await this.client.query<{ outcome: string; body: Record<string, string | null> }>(READ_ANSWER, [id])).rows[0];
+        if (row) return { outcome: row.outcome, body: row.body };
       } catch (error) {
-        this.log.warn({ error: describeDatabaseError(error), txnKeyId: id }, 'polling for an original answer failed');
+        this.log.warn({ error: describeDatabaseError(error), inquiryKeyId: id }, 'polling for an original answer failed');
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return undefined;
