@@ -38,6 +38,8 @@ export default tseslint.config(
         { target: './src/inquiry', from: ['./src/iso8583', './src/channels', './src/transport', './src/admin', './src/cli'],
           message: 'the inquiry core is channel-neutral: it imports neither the codec nor any channel' },
         { target: ['./src/ledger', './src/journal'], from: './src/inquiry', message: 'the core is above the ledger and the journal' },
+        { target: ['./src/ledger', './src/journal'], from: './src/iso8583',
+          message: 'below the core, so codec-free: the channel masks the PAN before the journal gets it' },
         { target: ['./src/client', './src/loadgen'], from: ['./src/channels/atm', './src/admin', './src/cli'],
           message: 'the partner side speaks the vocabulary (src/iso8583/vocabulary), not the switch' },
       ] }],

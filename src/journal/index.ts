@@ -1,6 +1,5 @@
 export { JournalError } from './errors.js';
 export type { JournalErrorCode } from './errors.js';
-export { maskPan } from '../iso8583/index.js';
 export { digestMatches, requestDigest, type RequestDigest } from './request-digest.js';
 export { JournalWriter } from './journal-writer.js';
 export type { JournalWriterOptions } from './journal-writer.js';

@@ -31,10 +31,10 @@ export interface JournalEntry {
   /** Field 32. */
   acquirerId?: string | undefined;
   /**
-   * Field 2, clear or already masked: `record` masks it (first 6 + last 4) before it is even queued,
-   * so the clear value is never held by the writer, let alone written.
+   * Field 2 as the channel masked it (first 6 + last 4): the journal never receives a clear card number, so
+   * it needs no codec to mask one (the ATM's journal-entry.ts masks it before handing it over).
    */
-  pan?: string | undefined;
+  maskedPan?: string | undefined;
   /** Field 3. */
   processingCode?: string | undefined;
   /** Field 39 of the response. */

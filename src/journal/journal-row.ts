@@ -1,4 +1,3 @@
-import { maskPan } from '../iso8583/index.js';
 import type { JournalEntry } from './journal-entry.js';
 
 /**
@@ -64,7 +63,7 @@ export function toRow(entry: JournalEntry): JournalRow {
     terminalId: entry.terminalId ?? null,
     rrn: entry.rrn ?? null,
     acquirerId: entry.acquirerId ?? null,
-    maskedPan: entry.pan === undefined ? null : maskPan(entry.pan),
+    maskedPan: entry.maskedPan ?? null,
     processingCode: entry.processingCode ?? null,
     responseCode: entry.responseCode ?? null,
     receivedAt: entry.receivedAt.toISOString(),

@@ -1,11 +1,10 @@
 import type { IsoMessage } from '../../iso8583/index.js';
-import { maskPan } from '../../iso8583/index.js';
 import type { JournalWriter } from '../../journal/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SwitchObserver } from '../../observability/observer.js';
 import type { MacKey } from '../../security/index.js';
 import { Field, ResponseCode } from '../../iso8583/vocabulary/index.js';
-import { journalEntryOf, latencyMicros } from './journal-entry.js';
+import { journalEntryOf, latencyMicros, maskedPanOf } from './journal-entry.js';
 import { buildResponse, replayableOf } from './respond.js';
 import type { DecodedTransaction, StoredResponse, SwitchServices } from './transaction.js';
 import { storedAnswerOf as toStoredAnswer } from './transaction-key.js';
@@ -129,7 +128,6 @@ const logLine: AfterStep = (answer, { log }) => {
   const { tx, response } = answer;
   if (answer.packed === undefined) return;
   const { request } = tx;
-  const pan = request.get(Field.Pan);
   log.info(
     {
       kind: tx.kind,
@@ -137,7 +135,7 @@ const logLine: AfterStep = (answer, { log }) => {
       stan: request.get(Field.Stan),
       rrn: request.get(Field.Rrn),
       acquirer: request.get(Field.AcquirerId),
-      maskedPan: pan === undefined ? undefined : maskPan(pan),
+      maskedPan: maskedPanOf(request),
       processingCode: request.get(Field.ProcessingCode),
       responseCode: response.get(Field.ResponseCode),
       latencyUs: answer.latencyUs,

@@ -1,4 +1,4 @@
-import type { IsoMessage } from '../../iso8583/index.js';
+import { maskPan, type IsoMessage } from '../../iso8583/index.js';
 import type { JournalEntry } from '../../journal/index.js';
 import { Field } from '../../iso8583/vocabulary/index.js';
 import type { DecodedTransaction, Transaction } from './transaction.js';
@@ -8,7 +8,13 @@ export function latencyMicros(tx: Transaction): number {
   return Number((process.hrtime.bigint() - tx.startedNs) / 1000n);
 }
 
-/** The journal row of one request and its answer. The writer masks the PAN before queueing it. */
+/** Field 2 masked (first 6 + last 4): the journal and the log line never hold it in clear. */
+export function maskedPanOf(request: IsoMessage): string | undefined {
+  const pan = request.get(Field.Pan);
+  return pan === undefined ? undefined : maskPan(pan);
+}
+
+/** The journal row of one request and its answer, the PAN masked before it leaves the channel. */
 export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | undefined, connectionId: string): JournalEntry {
   const request = tx.request;
   return {
@@ -21,7 +27,7 @@ export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | un
     terminalId: request.get(Field.TerminalId),
     rrn: request.get(Field.Rrn),
     acquirerId: request.get(Field.AcquirerId),
-    pan: request.get(Field.Pan),
+    maskedPan: maskedPanOf(request),
     processingCode: request.get(Field.ProcessingCode),
     responseCode: response?.get(Field.ResponseCode),
     receivedAt: tx.receivedAt,
