@@ -169,7 +169,8 @@ function demoLookup(request: IsoMessage): ParticipantLookup {
   const participant = DEMO_PARTICIPANTS.find((p) => (pan !== undefined ? p.cards.includes(pan) : account !== undefined && p.accounts.includes(account)));
   if (!participant) return { kind: 'not-linked' };
   return {
-    kind: 'found', kpj: participant.kpj, name: participant.name, membershipStatus: participant.membershipStatus,
+    // The internal id is not on the wire: any value builds the same response.
+    kind: 'found', participantId: 0n, kpj: participant.kpj, name: participant.name, membershipStatus: participant.membershipStatus,
     linkStatus: 'ACTIVE', balanceSen: participant.balanceSen, asOf: DEMO_AS_OF.replace(/-/g, ''),
   };
 }

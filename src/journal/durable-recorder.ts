@@ -1,7 +1,7 @@
 import { JournalError } from './errors.js';
 import { TurnBatcher } from './turn-batcher.js';
 import type { JournalEntry } from './journal-entry.js';
-import { insertJournalSql, journalValues, toRow, type JournalRow } from './journal-row.js';
+import { INSTANCE_PARAMETER, insertJournalSql, journalValues, toRow, type JournalRow } from './journal-row.js';
 import { named, type SqlClient } from './sql-client.js';
 
 /**
@@ -20,17 +20,20 @@ import { named, type SqlClient } from './sql-client.js';
 
 const DURABLE_COMMIT = ", (SELECT set_config('synchronous_commit', 'on', true)) AS durable_commit";
 
+/** The stored answers' parameters follow the journal's. */
+const A = INSTANCE_PARAMETER + 1;
+
 const durableSql = `
 WITH answers AS (
   INSERT INTO inquiry_answer (inquiry_key_id, outcome, body, responded_at)
   SELECT a.id, a.outcome, a.body, a.at
-  FROM unnest($20::bigint[], $21::text[], $22::jsonb[], $23::timestamptz[]) AS a(id, outcome, body, at)
+  FROM unnest($${A}::bigint[], $${A + 1}::text[], $${A + 2}::jsonb[], $${A + 3}::timestamptz[]) AS a(id, outcome, body, at)
   -- First answer wins: a reprocessed unknown outcome must not replace an answer that made it after all.
   ON CONFLICT (inquiry_key_id) DO NOTHING
 )
 ${insertJournalSql(DURABLE_COMMIT)}`;
 
-const DURABLE_NAME = 'jht_journal_durable_v2';
+const DURABLE_NAME = 'jht_journal_durable_v3';
 
 /** The answer to store for a claimed key (inquiry_key), for its repeats: the core's StoredAnswer, and its key. */
 export interface AnswerToStore {

@@ -49,5 +49,13 @@ export interface JournalEntry {
    */
   inquiryKeyId?: number | undefined;
   connectionId?: string | undefined;
+  /** Who asked, in the core's terms (src/inquiry/inquiry.ts describeRequester): for the ATM "<partner>/<41>". */
+  requester?: string | undefined;
+  /** The participant the answer was about (participant.id), when the ledger found one. */
+  participantId?: bigint | undefined;
+  /** The participant's KPJ, last four digits only. */
+  maskedKpj?: string | undefined;
+  /** The core's outcome (src/inquiry/outcome.ts): 'answered' or the refusal, when the access policy decided. */
+  outcome?: string | undefined;
   remoteAddress?: string | undefined;
 }

@@ -28,28 +28,35 @@ export interface JournalRow {
   inquiryKeyId: number | null;
   connectionId: string | null;
   remoteAddress: string | null;
+  requester: string | null;
+  /** int8 as text: pg sends a bigint[] parameter as text either way. */
+  participantId: string | null;
+  maskedKpj: string | null;
+  outcome: string | null;
 }
 
-// One statement per batch whatever its size: one array parameter per column, unnest() zips them into rows.
-export const insertJournalSql = (commit: string): string => `
-INSERT INTO journal (kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, inquiry_key_id,
-  connection_id, remote_address, instance_id)
-SELECT kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-  acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, inquiry_key_id,
-  connection_id, remote_address, $19
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-  $9::text[], $10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::integer[],
-  $16::bigint[], $17::text[], $18::text[])
-  AS r(kind, partner_id, request_mti, response_mti, stan, transmission_at, terminal_id, rrn,
-    acquirer_id, masked_pan, processing_code, response_code, received_at, responded_at, latency_us, inquiry_key_id,
-    connection_id, remote_address)${commit}`;
-
-export const JOURNAL_COLUMNS: readonly (keyof JournalRow)[] = [
-  'kind', 'partnerId', 'requestMti', 'responseMti', 'stan', 'transmissionAt', 'terminalId', 'rrn',
-  'acquirerId', 'maskedPan', 'processingCode', 'responseCode', 'receivedAt', 'respondedAt', 'latencyMicros', 'inquiryKeyId',
-  'connectionId', 'remoteAddress',
+/** Each column with its row field and SQL type, in parameter order ($1, $2, ...). */
+const COLUMNS: readonly (readonly [column: string, field: keyof JournalRow, type: string])[] = [
+  ['kind', 'kind', 'text'], ['partner_id', 'partnerId', 'text'], ['request_mti', 'requestMti', 'text'],
+  ['response_mti', 'responseMti', 'text'], ['stan', 'stan', 'text'], ['transmission_at', 'transmissionAt', 'text'],
+  ['terminal_id', 'terminalId', 'text'], ['rrn', 'rrn', 'text'], ['acquirer_id', 'acquirerId', 'text'],
+  ['masked_pan', 'maskedPan', 'text'], ['processing_code', 'processingCode', 'text'], ['response_code', 'responseCode', 'text'],
+  ['received_at', 'receivedAt', 'timestamptz'], ['responded_at', 'respondedAt', 'timestamptz'], ['latency_us', 'latencyMicros', 'integer'],
+  ['inquiry_key_id', 'inquiryKeyId', 'bigint'], ['connection_id', 'connectionId', 'text'], ['remote_address', 'remoteAddress', 'text'],
+  ['requester', 'requester', 'text'], ['participant_id', 'participantId', 'bigint'], ['masked_kpj', 'maskedKpj', 'text'],
+  ['outcome', 'outcome', 'text'],
 ];
+
+/** The parameter after the columns': this instance's id. The durable statement numbers its own after it. */
+export const INSTANCE_PARAMETER = COLUMNS.length + 1;
+
+// One statement per batch whatever its size: one array parameter per column, unnest() zips them into rows.
+const names = COLUMNS.map(([column]) => column).join(', ');
+export const insertJournalSql = (commit: string): string => `
+INSERT INTO journal (${names}, instance_id)
+SELECT ${names}, $${INSTANCE_PARAMETER}
+FROM unnest(${COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')})
+  AS r(${names})${commit}`;
 
 export function toRow(entry: JournalEntry): JournalRow {
   const latency = entry.latencyMicros;
@@ -72,10 +79,14 @@ export function toRow(entry: JournalEntry): JournalRow {
     inquiryKeyId: entry.inquiryKeyId ?? null,
     connectionId: entry.connectionId ?? null,
     remoteAddress: entry.remoteAddress ?? null,
+    requester: entry.requester ?? null,
+    participantId: entry.participantId?.toString() ?? null,
+    maskedKpj: entry.maskedKpj ?? null,
+    outcome: entry.outcome ?? null,
   };
 }
 
-/** One array parameter per column, in {@link JOURNAL_COLUMNS} order ($1..$18). */
+/** One array parameter per column, in column order ($1 .. $INSTANCE_PARAMETER - 1). */
 export function journalValues(batch: readonly JournalRow[]): unknown[][] {
-  return JOURNAL_COLUMNS.map((column) => batch.map((row) => row[column]));
+  return COLUMNS.map(([, field]) => batch.map((row) => row[field]));
 }

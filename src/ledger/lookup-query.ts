@@ -3,6 +3,8 @@ export type ParticipantLookup =
   | { kind: 'not-linked' }
   | {
     kind: 'found';
+    /** participant.id: the journal names the participant by it, never by a card. */
+    participantId: bigint;
     kpj: string;
     name: string;
     /** participant.membership_status: 'ACTIVE' | 'BLOCKED' | 'CLOSED' (only ACTIVE may be served). */
@@ -48,7 +50,8 @@ export function hashColumn(refs: readonly (InstrumentRef | undefined)[], index: 
  * the duplicate-detection claim, which reads the ledger in its own statement (src/journal/claim-batcher.ts).
  * A participant without postings yet has balance 0 and no as-of date: reported as of the day they registered.
  */
-export const LOOKUP_COLUMNS = `p.kpj_number,
+export const LOOKUP_COLUMNS = `p.id AS participant_id,
+       p.kpj_number,
        p.name,
        p.membership_status,
        l.link_status,
@@ -76,6 +79,8 @@ export function lookupJoins(kind: string, hashes: readonly string[]): string {
 
 /** The lookup columns of a row; all null when a LEFT join found no participant linked. */
 export interface LookupColumns {
+  /** int8, as balance_sen. */
+  participant_id: bigint | string | null;
   kpj_number: string | null;
   name: string | null;
   membership_status: string | null;
@@ -90,6 +95,7 @@ export function participantOf(row: LookupColumns): ParticipantLookup {
   if (row.kpj_number === null) return NOT_LINKED;
   return {
     kind: 'found',
+    participantId: BigInt(row.participant_id!),
     kpj: row.kpj_number,
     name: row.name!,
     membershipStatus: row.membership_status!,

@@ -61,6 +61,7 @@ function storedAnswerOf(tx: DecodedTransaction): { keyId: number; response: Stor
 function unavailableResponse(tx: DecodedTransaction): IsoMessage {
   tx.lookup = undefined;
   tx.replay = undefined;
+  tx.outcome = 'unavailable';
   tx.decide(ResponseCode.LedgerUnavailable, 'the answer could not be journaled durably');
   return buildResponse(tx);
 }
@@ -75,6 +76,7 @@ function respond(tx: DecodedTransaction, log: Logger): IsoMessage {
   } catch (error) {
     log.error({ err: error, session: tx.session.id }, 'cannot build the response');
     tx.lookup = undefined;
+    tx.outcome = undefined;
     tx.decide(ResponseCode.SystemError, 'response could not be built');
     return buildResponse(tx);
   }

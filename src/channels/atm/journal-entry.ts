@@ -1,4 +1,5 @@
 import { maskPan, type IsoMessage } from '../../iso8583/index.js';
+import { describeRequester, maskKpj } from '../../inquiry/index.js';
 import type { JournalEntry } from '../../journal/index.js';
 import { Field } from '../../iso8583/vocabulary/index.js';
 import type { DecodedTransaction, Transaction } from './transaction.js';
@@ -17,6 +18,7 @@ export function maskedPanOf(request: IsoMessage): string | undefined {
 /** The journal row of one request and its answer, the PAN masked before it leaves the channel. */
 export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | undefined, connectionId: string): JournalEntry {
   const request = tx.request;
+  const found = tx.lookup?.kind === 'found' ? tx.lookup : undefined;
   return {
     kind: response ? tx.kind : 'unanswered',
     partnerId: tx.session.partner.id,
@@ -36,5 +38,9 @@ export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | un
     inquiryKeyId: tx.keyId,
     connectionId,
     remoteAddress: tx.session.remoteAddress,
+    requester: describeRequester({ kind: 'partner', partnerId: tx.session.partner.id, terminalId: request.get(Field.TerminalId) ?? '' }),
+    ...(found ? { participantId: found.participantId, maskedKpj: maskKpj(found.kpj) } : {}),
+    // A replay's outcome is its original's, journaled with it; a 91 decided after the read is no answer.
+    outcome: response && (tx.kind === 'request' || tx.kind === 'reprocessed') ? tx.outcome : undefined,
   };
 }

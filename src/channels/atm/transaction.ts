@@ -57,6 +57,8 @@ export class Transaction {
   keyId: number | undefined;
   /** Set for a retransmission: the original's answer, sent again. */
   replay: StoredResponse | undefined;
+  /** The access policy's verdict in the core's terms, for the journal: 'answered' or the refusal. */
+  outcome: string | undefined;
   /** Why the transaction was refused or failed, for the log line (never card data). */
   note: string | undefined;
   /**

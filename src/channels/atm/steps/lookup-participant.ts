@@ -26,6 +26,7 @@ export const lookupParticipant: Step = (tx) => {
   // detectDuplicate lets a request through only with a claim won here, and every claim carries the read.
   if (lookup === undefined) throw new Error('no ledger read came with the claim');
   const verdict = checkInstrumentRead(lookup.kind === 'found' ? lookup : undefined);
+  tx.outcome = verdict.kind === 'allow' ? 'answered' : verdict.refusal;
   if (verdict.kind === 'allow') return { answer: 'approved' };
   const code = CODE_OF_REFUSAL[verdict.refusal];
   if (code === undefined) throw new Error(`the instrument rule gave ${verdict.refusal}, which has no ISO answer`);
