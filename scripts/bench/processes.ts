@@ -149,6 +149,8 @@ export async function startSwitchProcess(options: SwitchProcessOptions): Promise
     // Operations stay on, as deployed, but on a socket and a port of this run's own.
     admin: { socketPath: path.join(options.workDir, 'admin.sock') },
     metrics: { port: await freePort() },
+    // REST of its own too: two switches side by side (compare.ts) must not both want 8080, or the second stops.
+    channels: { rest: { port: await freePort() } },
     ...options.extraConfig,
   };
   const configFile = path.join(options.workDir, 'switch.json');
@@ -193,8 +195,10 @@ export async function runLoadProcess(args: readonly string[]): Promise<LoadRepor
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const status = await exited(child);
+  // 'close', not 'exit': the report may still be in the pipe when the process has exited.
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   // 1 means the run saw wrong answers: the report says which, and the benchmark shows them.
   if (status !== 0 && status !== 1) throw new Error(`load ${args.join(' ')} exited with ${status}: ${stderr.trim()}`);
+  if (stdout.trim() === '') throw new Error(`load ${args.join(' ')} exited with ${status} and no report: ${stderr.trim()}`);
   return JSON.parse(stdout) as LoadReport;
 }
