@@ -130,13 +130,20 @@ export interface SwitchProcessOptions {
 }
 
 /**
- * `jht-switch serve` as deployed: default settings (log level info, JSON lines to a file, metrics and the
+ * `jht-switch serve` as deployed: the node flags of ops/systemd/jht-switch.service, default settings (log level info, JSON lines to a file, metrics and the
  * admin socket on, the embedded PostgreSQL with its default durability), except the demo partner may open
  * `maxConnections` and is not rate-limited (the default 200/s would cap the benchmark), and every port and
  * socket is this run's own.
  * With DATABASE_URL set (a member of jht_switch), that server is used instead: migrate and seed it first
  * (`jht-switch migrate --database-url <owner's URL> --seed-demo`).
  */
+/** The node flags of the deployed unit (its ExecStart, between node and the script), so the bench runs what is deployed. */
+async function deployedNodeFlags(): Promise<string[]> {
+  const unit = await readFile(path.join(ROOT, 'ops/systemd/jht-switch.service'), 'utf8');
+  const exec = /^ExecStart=\S+ (.*?) \S+\/bin\/jht-switch\.js serve/m.exec(unit);
+  return exec ? exec[1]!.split(/\s+/).filter((flag) => flag.startsWith('--')) : [];
+}
+
 /** The benchmark measures the switch, not the partner's rate limit (200/s by default). */
 const BENCH_REQUESTS_PER_SECOND = 1_000_000;
 
@@ -156,7 +163,7 @@ export async function startSwitchProcess(options: SwitchProcessOptions): Promise
   const configFile = path.join(options.workDir, 'switch.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const logFd = openSync(path.join(options.workDir, 'switch.log'), 'a');
-  const nodeArgs = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.nodeArgs ?? [])];
+  const nodeArgs = [...await deployedNodeFlags(), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.nodeArgs ?? [])];
   const root = options.root ?? ROOT;
   const bin = options.root ? path.join(options.root, 'bin/jht-switch.js') : BIN;
   const args = [...nodeArgs, bin, 'serve', '--config', configFile];

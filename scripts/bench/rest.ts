@@ -31,6 +31,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    'skip-fresh': { type: 'boolean', default: false },
   },
 });
 const durationS = Number(values.duration);
@@ -46,6 +47,10 @@ interface Figure {
   non2xx: number;
   errors: number;
   serverCpuPercent: number;
+  /** CPU per request, µs: the server's own, its PostgreSQL's (descendants), autocannon's (this process). */
+  serverUs: number;
+  databaseUs: number;
+  clientUs: number;
 }
 
 function note(line: string): void {
@@ -80,15 +85,22 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
 
 async function run(name: string, pid: number, options: autocannon.Options): Promise<Figure> {
   const before = await cpuSeconds(pid);
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   const result = await autocannon({ connections, duration: durationS, method: 'POST', ...options });
+  const client = process.cpuUsage(clientBefore);
   const after = await cpuSeconds(pid);
   const wallS = (performance.now() - started) / 1000;
+  const perRequestUs = (seconds: number) => (1e6 * seconds) / Math.max(1, result.requests.total);
   const figure: Figure = {
     name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors,
     serverCpuPercent: (100 * (after.selfS - before.selfS)) / wallS,
+    serverUs: perRequestUs(after.selfS - before.selfS),
+    databaseUs: perRequestUs(after.descendantsS - before.descendantsS),
+    clientUs: perRequestUs((client.user + client.system) / 1e6),
   };
-  note(`  ${name.padEnd(22)} ${figure.rps.toFixed(0).padStart(7)} req/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  non-2xx ${figure.non2xx}  errors ${figure.errors}  server CPU ${figure.serverCpuPercent.toFixed(0)} %`);
+  note(`  ${name.padEnd(22)} ${figure.rps.toFixed(0).padStart(7)} req/s  p50 ${figure.p50} ms  p99 ${figure.p99} ms  non-2xx ${figure.non2xx}  errors ${figure.errors}  server CPU ${figure.serverCpuPercent.toFixed(0)} %`
+    + `  CPU/request: server ${figure.serverUs.toFixed(0)} µs, PostgreSQL ${figure.databaseUs.toFixed(0)} µs, autocannon ${figure.clientUs.toFixed(0)} µs`);
   return figure;
 }
 
@@ -116,39 +128,49 @@ try {
   })));
   // Enough fresh tokens that none is used twice in any round: a generous guess of the rate (about 3,500/s
   // measured on 2 cores) times the duration, for every round.
-  const freshCount = Math.max(20_000, 6_000 * durationS * rounds);
+  const freshCount = values['skip-fresh'] ? 0 : Math.max(20_000, 6_000 * durationS * rounds);
   note(`signing ${freshCount} fresh tokens ...`);
   const fresh: { kpj: string; token: string }[] = [];
   for (let i = 0; i < freshCount; i++) {
     const kpj = PARTICIPANTS[i % PARTICIPANTS.length]!;
     fresh.push({ kpj, token: await issuer.sign({ clientId: 'demo-app', subject: kpj, scope: 'jht:balance:self', audience: 'jht-switch', lifetimeSeconds: 3_600 }) });
   }
-  const rest = (pick: () => { kpj: string; token: string }): autocannon.Options => ({
+  const headersOf = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
+  // A session per connection, as a channel back-end keeps one: its token and its participant, set once, so
+  // autocannon sends a prebuilt request (building one per request costs the client twice the bare route's CPU).
+  let sessionOfNextConnection = 0;
+  const reusedTokens = (): autocannon.Options => ({
+    url: restUrl,
+    setupClient: (client) => {
+      const { kpj, token } = sessions[sessionOfNextConnection++ % sessions.length]!;
+      client.setHeadersAndBody(headersOf(token), JSON.stringify({ kpj }));
+    },
+  });
+  const freshTokens = (pick: () => { kpj: string; token: string }): autocannon.Options => ({
     url: restUrl,
     requests: [{
       setupRequest: (request) => {
         const { kpj, token } = pick();
-        return { ...request, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ kpj }) };
+        return { ...request, headers: headersOf(token), body: JSON.stringify({ kpj }) };
       },
     }],
   });
-  let reused = 0;
   let next = 0;
   let outOfFresh = false;
   const figures: Figure[][] = [];
   note(`warm-up (3 s each), then ${rounds} round(s) of ${durationS} s, ${connections} connections`);
   await autocannon({ url: `http://127.0.0.1:${bare.port}/bare`, method: 'POST', connections, duration: 3 });
-  await autocannon({ connections, duration: 3, method: 'POST', ...rest(() => sessions[reused++ % sessions.length]!) });
+  await autocannon({ connections, duration: 3, method: 'POST', ...reusedTokens() });
   for (let round = 0; round < rounds; round++) {
     figures.push([
       await run('bare fastify', bare.pid, { url: `http://127.0.0.1:${bare.port}/bare`, headers: { 'content-type': 'application/json' }, body: '{"kpj":"12000000001"}' }),
-      await run('REST, tokens reused', server.pid, rest(() => sessions[reused++ % sessions.length]!)),
+      await run('REST, tokens reused', server.pid, reusedTokens()),
       // Never throw here: autocannon calls this inside its HTTP parser, where a throw kills this process
       // and leaves the servers running. A run that ran out is reported as such instead.
-      await run('REST, fresh token each', server.pid, rest(() => {
+      ...(values['skip-fresh'] ? [] : [await run('REST, fresh token each', server.pid, freshTokens(() => {
         if (next >= fresh.length) outOfFresh = true;
         return fresh[next++ % fresh.length]!;
-      })),
+      }))]),
     ]);
   }
   note(`fresh tokens used: ${next} of ${fresh.length}${outOfFresh ? ' (RAN OUT: some were used twice, so the fresh-token figure is too kind; raise freshCount)' : ''}`);
@@ -157,7 +179,7 @@ try {
   const show = (xs: number[]) => `median ${median(xs).toFixed(1)} %  (rounds: ${xs.map((x) => `${x.toFixed(1)} %`).join(', ')})`;
   note('');
   note(`REST, tokens reused / bare:     ${show(ratios(1))}  (target >= 40 %)`);
-  note(`REST, fresh token each / bare:  ${show(ratios(2))}`);
+  if (!values['skip-fresh']) note(`REST, fresh token each / bare:  ${show(ratios(2))}`);
   note(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await bare.stop();

@@ -56,6 +56,8 @@ export async function buildRestApp(options: RestAppOptions): Promise<FastifyInst
     // request lines are off, and its logger is ours (errors only).
     loggerInstance: options.log.child({ channel: 'rest' }),
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: nothing logs through request.log, and a pino child per request is garbage.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: 4_096,
     ...(options.https ? { https: options.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
@@ -75,10 +77,6 @@ export async function buildRestApp(options: RestAppOptions): Promise<FastifyInst
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onSend', async (request, reply) => {
-    const id = request.headers['x-request-id'];
-    if (typeof id === 'string' && SAFE_REQUEST_ID.test(id)) reply.header('x-request-id', id);
-  });
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, PROBLEMS.noSuchRoute));
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof RestProblem) return sendProblem(reply, error.kind, { detail: error.detail }, error.retryAfterSeconds);
@@ -166,9 +164,16 @@ function peerThumbprint(request: FastifyRequest): string | undefined {
   return thumbprint;
 }
 
+/** Every answer of the API echoes a well-formed X-Request-ID: set where it is sent, not in an onSend hook per request. */
+function echoRequestId(reply: FastifyReply): void {
+  const id = reply.request.headers['x-request-id'];
+  if (typeof id === 'string' && SAFE_REQUEST_ID.test(id)) reply.header('x-request-id', id);
+}
+
 function render(reply: FastifyReply, outcome: InquiryOutcome): FastifyReply {
   reply.header('cache-control', 'no-store');
   if (outcome.kind === 'answered') {
+    echoRequestId(reply);
     const { answer } = outcome;
     return reply.code(200).send({
       kpj: answer.kpj,
@@ -190,6 +195,7 @@ export function formatSen(sen: bigint): string {
 }
 
 function sendProblem(reply: FastifyReply, kind: ProblemKind, extra: { detail?: string | undefined; reference?: string; errors?: ProblemDocument['errors'] } = {}, retryAfterSeconds?: number): FastifyReply {
+  echoRequestId(reply);
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
   if (kind === PROBLEMS.unauthorized) reply.header('www-authenticate', 'Bearer error="invalid_token"');
   if (kind === PROBLEMS.insufficientScope) reply.header('www-authenticate', 'Bearer error="insufficient_scope"');
