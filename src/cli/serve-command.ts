@@ -77,7 +77,7 @@ export function registerServeCommand(program: Command): void {
       });
       const rest = await startRestChannel(config, {
         pool: running.database.pool, guard: (work) => running.ledger.guard(work), keys: running.database.keys,
-        deployment: running.database.deployment, instanceId: running.instanceId, log, registry: metrics.registry,
+        deployment: running.database.deployment, instanceId: running.instanceId, journal: running.journal, log, registry: metrics.registry,
       }).catch(async (error: unknown) => {
         await running.stop();
         throw error;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { AnswerToStore, JournalEntry } from '../journal/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { KeyRing } from '../security/keys/index.js';
 import { checkAfterRead, checkBeforeRead, type Credential, type ParticipantRecord } from './access-policy.js';
 import type { IdempotencyStore, KeyClaim } from './idempotency-store.js';
 import { describeRequester, maskKpj, type Inquiry } from './inquiry.js';
-import type { InquiryRecorder } from './inquiry-recorder.js';
 import { isFinal, replayOutcome, storeOutcome, type InquiryOutcome, type Refusal, type RefusedOutcome } from './outcome.js';
 import type { ParticipantReader } from './participant-reader.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -14,10 +14,20 @@ export interface InquiryObserver {
   inquiry(channel: string, outcome: string, latencySeconds: number): void;
 }
 
+/**
+ * The switch's one journal (JournalWriter), shared with the ATM: `commit` resolves once the row, and the
+ * answer a repeat will get, are durable (answers that come from the ledger wait for it); `record` is best
+ * effort, for answers given without the database, and counts what it could not write.
+ */
+export interface InquiryJournal {
+  commit(entry: JournalEntry, answer?: AnswerToStore): Promise<void>;
+  record(entry: JournalEntry): void;
+}
+
 export interface InquiryCoreOptions {
   reader: ParticipantReader;
   keys: IdempotencyStore;
-  recorder: InquiryRecorder;
+  journal: InquiryJournal;
   /** Inquiries per participant, whoever asks: a kiosk cannot try NIKs, nor staff browse one person, unbounded. */
   participantLimiter: RateLimiter;
   /** The data keys: NIKs are compared under their `contact` key, request digests made under `request-digest`. */
@@ -81,37 +91,35 @@ export class InquiryCore {
     const latencyMs = performance.now() - inquiry.startedAt;
     const label = outcome.kind === 'answered' ? 'answered' : outcome.refusal;
     const ref = inquiry.participant;
-    const participantId = outcome.kind === 'answered' ? outcome.answer.participantId : outcome.participantId ?? null;
-    const row = {
-      kind: outcome.replayed ? 'retransmission' as const : 'request' as const,
+    const entry: JournalEntry = {
+      kind: outcome.replayed ? 'retransmission' : 'request',
       channel: inquiry.channel,
       requester: describeRequester(inquiry.requester),
-      participantId,
-      maskedKpj: ref.kind === 'kpj' || ref.kind === 'kpj+nik' ? maskKpj(ref.kpj) : null,
+      participantId: outcome.kind === 'answered' ? outcome.answer.participantId : outcome.participantId,
+      maskedKpj: ref.kind === 'kpj' || ref.kind === 'kpj+nik' ? maskKpj(ref.kpj) : undefined,
       outcome: label,
-      reasonCode: inquiry.reason?.code ?? null,
-      ticketId: inquiry.reason?.ticketId ?? null,
+      reasonCode: inquiry.reason?.code,
+      ticketId: inquiry.reason?.ticketId,
       reference: outcome.reference,
-      inquiryKeyId: how.keyId ?? null,
+      inquiryKeyId: how.keyId,
       receivedAt: inquiry.receivedAt,
       respondedAt,
       latencyMicros: latencyMs * 1000,
-      remoteAddress: inquiry.remoteAddress ?? null,
+      remoteAddress: inquiry.remoteAddress,
     };
-    const store = how.store === true && how.keyId !== undefined && isFinal(outcome) ? { inquiryKeyId: how.keyId, outcome: storeOutcome(outcome) } : undefined;
+    const answer = how.store === true && how.keyId !== undefined && isFinal(outcome) ? { inquiryKeyId: how.keyId, outcome: label, body: storeOutcome(outcome) } : undefined;
     let final = outcome;
     if (how.durable) {
       try {
-        await this.options.recorder.commit(row, store);
+        await this.options.journal.commit(entry, answer);
       } catch (error) {
         this.options.log.error({ err: error, channel: inquiry.channel, reference: outcome.reference }, 'inquiry: journal write failed; answering unavailable');
         if (how.keyId !== undefined && how.store === true) this.release(how.keyId);
         final = this.unavailable(outcome.reference);
       }
     } else {
-      this.options.recorder.commit(row).catch((error: unknown) => {
-        this.options.log.warn({ err: error, channel: inquiry.channel, reference: outcome.reference }, 'inquiry: journal row for a refusal not written');
-      });
+      // Given without the ledger (rate-limited, unavailable): it cannot wait for the database.
+      this.options.journal.record(entry);
     }
     const finalLabel = final.kind === 'answered' ? 'answered' : final.refusal;
     this.options.observer?.inquiry(inquiry.channel, finalLabel, latencyMs / 1000);

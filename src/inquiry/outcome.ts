@@ -54,12 +54,12 @@ export function isFinal(outcome: InquiryOutcome): boolean {
 }
 
 /** The stored form (inquiry_answer.body): bigints as strings, since JSON has none. */
-export interface StoredOutcome {
+export type StoredOutcome = {
   kind: 'answered' | 'refused';
   refusal?: Refusal;
   reference: string;
   answer?: { participantId: string; kpj: string; name: string; balanceSen: string; asOf: string };
-}
+};
 
 export function storeOutcome(outcome: InquiryOutcome): StoredOutcome {
   if (outcome.kind === 'refused') return { kind: 'refused', refusal: outcome.refusal, reference: outcome.reference };

@@ -33,13 +33,16 @@ WITH answers AS (
 )
 ${insertJournalSql(DURABLE_COMMIT)}`;
 
-const DURABLE_NAME = 'jht_journal_durable_v3';
+const DURABLE_NAME = 'jht_journal_durable_v4';
 
-/** The answer to store for a claimed key (inquiry_key), for its repeats: the core's StoredAnswer, and its key. */
+/**
+ * The answer to store for a claimed key (inquiry_key), for its repeats: its key, the outcome in the channel's
+ * terms (an ISO response code, the core's outcome) and the body the repeat is rebuilt from, stored as jsonb.
+ */
 export interface AnswerToStore {
   inquiryKeyId: number;
   outcome: string;
-  body: Readonly<Record<string, string | null>>;
+  body: Readonly<Record<string, unknown>>;
 }
 
 interface Pending {

@@ -17,6 +17,8 @@ export type JournalKind =
 /** One request/response pair, as the switch hands it to `JournalWriter.record`. */
 export interface JournalEntry {
   kind: JournalKind;
+  /** The channel it came in on (src/inquiry/inquiry.ts CHANNELS): 'atm', 'app', 'counter', ... */
+  channel: string;
   partnerId?: string | undefined;
   requestMti?: string | undefined;
   responseMti?: string | undefined;
@@ -58,4 +60,9 @@ export interface JournalEntry {
   /** The core's outcome (src/inquiry/outcome.ts): 'answered' or the refusal, when the access policy decided. */
   outcome?: string | undefined;
   remoteAddress?: string | undefined;
+  /** A staff inquiry's reason (src/inquiry/access-policy.ts STAFF_REASON_CODES) and ticket id: codes, never free text. */
+  reasonCode?: string | undefined;
+  ticketId?: string | undefined;
+  /** The answer's `reference`, for channels that give one (REST): what a participant or an agent quotes. */
+  reference?: string | undefined;
 }

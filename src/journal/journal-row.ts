@@ -1,8 +1,8 @@
 import type { JournalEntry } from './journal-entry.js';
 
 /**
- * A journal row as both writers send it: the best-effort queue (JournalWriter.record) and the durable
- * commit that an answer waits for (DurableRecorder). One shape, one statement text, one column order.
+ * A journal row as both writers send it, for every channel: the best-effort queue (JournalWriter.record) and
+ * the durable commit that an answer waits for (DurableRecorder). One shape, one statement text, one column order.
  */
 
 /** `integer` column; a latency past it (35 minutes) is a clock problem, not a measurement. */
@@ -11,6 +11,7 @@ const MAX_LATENCY_MICROS = 2_147_483_647;
 /** The journal row, flattened at `record` time so the queue holds no references into the switch's objects. */
 export interface JournalRow {
   kind: string;
+  channel: string;
   partnerId: string | null;
   requestMti: string | null;
   responseMti: string | null;
@@ -33,18 +34,22 @@ export interface JournalRow {
   participantId: string | null;
   maskedKpj: string | null;
   outcome: string | null;
+  reasonCode: string | null;
+  ticketId: string | null;
+  reference: string | null;
 }
 
 /** Each column with its row field and SQL type, in parameter order ($1, $2, ...). */
 const COLUMNS: readonly (readonly [column: string, field: keyof JournalRow, type: string])[] = [
-  ['kind', 'kind', 'text'], ['partner_id', 'partnerId', 'text'], ['request_mti', 'requestMti', 'text'],
+  ['kind', 'kind', 'text'], ['channel', 'channel', 'text'], ['partner_id', 'partnerId', 'text'], ['request_mti', 'requestMti', 'text'],
   ['response_mti', 'responseMti', 'text'], ['stan', 'stan', 'text'], ['transmission_at', 'transmissionAt', 'text'],
   ['terminal_id', 'terminalId', 'text'], ['rrn', 'rrn', 'text'], ['acquirer_id', 'acquirerId', 'text'],
   ['masked_pan', 'maskedPan', 'text'], ['processing_code', 'processingCode', 'text'], ['response_code', 'responseCode', 'text'],
   ['received_at', 'receivedAt', 'timestamptz'], ['responded_at', 'respondedAt', 'timestamptz'], ['latency_us', 'latencyMicros', 'integer'],
   ['inquiry_key_id', 'inquiryKeyId', 'bigint'], ['connection_id', 'connectionId', 'text'], ['remote_address', 'remoteAddress', 'text'],
   ['requester', 'requester', 'text'], ['participant_id', 'participantId', 'bigint'], ['masked_kpj', 'maskedKpj', 'text'],
-  ['outcome', 'outcome', 'text'],
+  ['outcome', 'outcome', 'text'], ['reason_code', 'reasonCode', 'text'], ['ticket_id', 'ticketId', 'text'],
+  ['reference', 'reference', 'text'],
 ];
 
 /** The parameter after the columns': this instance's id. The durable statement numbers its own after it. */
@@ -62,6 +67,7 @@ export function toRow(entry: JournalEntry): JournalRow {
   const latency = entry.latencyMicros;
   return {
     kind: entry.kind,
+    channel: entry.channel,
     partnerId: entry.partnerId ?? null,
     requestMti: entry.requestMti ?? null,
     responseMti: entry.responseMti ?? null,
@@ -83,6 +89,9 @@ export function toRow(entry: JournalEntry): JournalRow {
     participantId: entry.participantId?.toString() ?? null,
     maskedKpj: entry.maskedKpj ?? null,
     outcome: entry.outcome ?? null,
+    reasonCode: entry.reasonCode ?? null,
+    ticketId: entry.ticketId ?? null,
+    reference: entry.reference ?? null,
   };
 }
 

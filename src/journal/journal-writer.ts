@@ -50,7 +50,7 @@ export class JournalWriter {
     const instanceId = options.instanceId;
     this.durable = new DurableRecorder(client, { instanceId, ...(options.guard ? { guard: options.guard } : {}) });
     this.insertSql = insertJournalSql(commitMode(options.synchronousCommit ?? false));
-    this.insertName = `jht_journal_insert_v2_${options.synchronousCommit ? 'sync' : 'async'}`;
+    this.insertName = `jht_journal_insert_v3_${options.synchronousCommit ? 'sync' : 'async'}`;
     this.queue = new BatchQueue<JournalRow>({
       name: 'journal',
       write: (batch) => this.insert(batch, instanceId),

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Pool } from 'pg';
 import {
-  IdempotencyStore, InquiryCore, InquiryRecorder, ParticipantReader, RateLimiter, type Credential, type Inquiry,
+  IdempotencyStore, InquiryCore, ParticipantReader, RateLimiter, type Credential, type Inquiry,
 } from '../../src/inquiry/index.js';
+import { JournalWriter } from '../../src/journal/index.js';
 import { SWITCH_ROLE } from '../../src/ledger/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { TEST_KEYS, connectAsRole, demo, getTestDatabase, waitFor } from '../support/index.js';
@@ -18,7 +19,7 @@ const inquiry = (key: string): Inquiry => ({
 /** The real pool, except that the journal statement fails while `failing` is set (the journal's disk is full, say). */
 function journalFailing(pool: Pool, state: { failing: boolean }): Pool {
   const query = (config: unknown, values?: unknown) => {
-    if (state.failing && (config as { name?: string }).name === 'jht_inquiry_journal_v1') return Promise.reject(new Error('journal: no space left'));
+    if (state.failing && (config as { name?: string }).name?.startsWith('jht_journal_durable_')) return Promise.reject(new Error('journal: no space left'));
     return (pool.query as (c: unknown, v?: unknown) => Promise<unknown>)(config, values);
   };
   return new Proxy(pool, { get: (target, prop) => (prop === 'query' ? query : Reflect.get(target, prop)) });
@@ -38,7 +39,7 @@ describe('inquiry: the core, on the jht_switch grants', function () {
     const core = new InquiryCore({
       reader: new ParticipantReader(pool, { guard: (work) => work(), timeoutMs: 1_000 }),
       keys: new IdempotencyStore(pool, { instanceId: 'core-test' }),
-      recorder: new InquiryRecorder(failingPool, { instanceId: 'core-test' }),
+      journal: new JournalWriter(failingPool, { instanceId: 'core-test', logger: silentLogger() }),
       participantLimiter: new RateLimiter(1_000, 1_000),
       dataKeys: TEST_KEYS,
       unavailableRetryAfterSeconds: 2,

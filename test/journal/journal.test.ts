@@ -65,7 +65,7 @@ function store(client: SqlClient, instanceId = `test-${randomUUID()}`): AtmClaim
 
 /** What the switch does with an answer: make it durable with its journal row, then wake the waiters. */
 async function answer(keys: AtmClaims, writer: JournalWriter, id: number, response: StoredResponse): Promise<void> {
-  await writer.commit({ kind: 'request', receivedAt: new Date(), responseCode: response.responseCode, inquiryKeyId: id }, { inquiryKeyId: id, ...storedAnswerOf(response) });
+  await writer.commit({ kind: 'request', channel: 'atm', receivedAt: new Date(), responseCode: response.responseCode, inquiryKeyId: id }, { inquiryKeyId: id, ...storedAnswerOf(response) });
   keys.recordResponse(id, response);
 }
 
@@ -317,7 +317,7 @@ describe('journal: AtmClaims (PostgreSQL)', function () {
       const before = (await single.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
       const claimed = await own.claim(freshKey(), digestOf('async'), '0200');
       await answer(own, writer, claimed.id, APPROVED);
-      writer.record({ kind: 'network', receivedAt: new Date() });
+      writer.record({ kind: 'network', channel: 'atm', receivedAt: new Date() });
       await writer.flush();
       const after = (await single.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")).rows[0]!.s;
       expect(after).to.equal(before);
@@ -390,6 +390,7 @@ describe('journal: JournalWriter (PostgreSQL)', function () {
   function entry(i: number): JournalEntry {
     return {
       kind: i % 10 === 0 ? 'retransmission' : 'request',
+      channel: 'atm',
       partnerId: 'demo',
       requestMti: '0200',
       responseMti: '0210',

@@ -17,7 +17,7 @@ describe('journal: old duplicate-detection keys are pruned', function () {
       const fresh = await store.claim({ acquirerId: '77701', stan: '000002', transmissionAt: '0101000000', terminalId: 'PRUNE001' }, digest, '0200');
       const writer = new JournalWriter(pool, { instanceId: 'prune-test', logger: silentLogger() });
       for (const { id } of [old, fresh]) {
-        await writer.commit({ kind: 'request', receivedAt: new Date(), inquiryKeyId: id }, { inquiryKeyId: id, ...storedAnswerOf({ responseCode: '00', additionalAmounts: '0001360C000000000000' }) });
+        await writer.commit({ kind: 'request', channel: 'atm', receivedAt: new Date(), inquiryKeyId: id }, { inquiryKeyId: id, ...storedAnswerOf({ responseCode: '00', additionalAmounts: '0001360C000000000000' }) });
       }
       await writer.close();
       await pool.query("UPDATE inquiry_key SET created_at = now() - interval '4 days' WHERE id = $1", [old.id]);

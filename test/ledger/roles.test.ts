@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { balanceInquiry, networkRequest } from '../../src/client/atm-messages.js';
 import { IsoClient } from '../../src/client/iso-client.js';
 import { switchConfigSchema } from '../../src/config/schema.js';
-import { IdempotencyStore, InquiryRecorder } from '../../src/inquiry/index.js';
+import { IdempotencyStore } from '../../src/inquiry/index.js';
+import { JournalWriter } from '../../src/journal/index.js';
 import type { DatabaseHandle } from '../../src/ledger/index.js';
 import { DUTY_ROLES, OWNER_ROLE, SWITCH_ROLE, ensureLoginUser } from '../../src/ledger/roles.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -297,17 +298,17 @@ describe('ledger: the inquiry core runs on the jht_switch grants alone (migratio
     const pool = await connectAsRole(SWITCH_ROLE);
     try {
       const keys = new IdempotencyStore(pool, { instanceId: 'roles-test' });
-      const recorder = new InquiryRecorder(pool, { instanceId: 'roles-test' });
+      const journal = new JournalWriter(pool, { instanceId: 'roles-test', logger: silentLogger() });
       const digest = Buffer.alloc(32, 7);
       // No long digit run: the switch's hygiene test scans the journal for Luhn-valid numbers.
       const key = `roles-${randomUUID()}`;
       const claim = await keys.claim('counter', 'roles-client', key, digest);
       expect(claim.kind).to.equal('new');
       const now = new Date();
-      await recorder.commit({
-        kind: 'request', channel: 'counter', requester: 'roles-client/staff:1', participantId: null, maskedKpj: '*******0001', outcome: 'not-found',
-        reasonCode: 'AUDIT', ticketId: 'T-1', reference: `ref-${key}`, inquiryKeyId: claim.id, receivedAt: now, respondedAt: now, latencyMicros: 10, remoteAddress: null,
-      }, { inquiryKeyId: claim.id, outcome: { kind: 'refused', refusal: 'not-found', reference: `ref-${key}` } });
+      await journal.commit({
+        kind: 'request', channel: 'counter', requester: 'roles-client/staff:1', maskedKpj: '*******0001', outcome: 'not-found',
+        reasonCode: 'AUDIT', ticketId: 'T-1', reference: `ref-${key}`, inquiryKeyId: claim.id, receivedAt: now, respondedAt: now, latencyMicros: 10,
+      }, { inquiryKeyId: claim.id, outcome: 'not-found', body: { kind: 'refused', refusal: 'not-found', reference: `ref-${key}` } });
       expect(await keys.claim('counter', 'roles-client', key, digest)).to.deep.include({ kind: 'replay' });
       const undecided = await keys.claim('counter', 'roles-client', `${key}-2`, digest);
       await keys.release(undecided.id);

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { startRestChannel, type RunningRest } from '../../src/channels/rest/rest-channel.js';
 import { switchConfigSchema, type SwitchConfigInput } from '../../src/config/schema.js';
+import { JournalWriter } from '../../src/journal/index.js';
 import { LedgerReader, SWITCH_ROLE } from '../../src/ledger/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { TEST_KEYS, connectAsRole } from './database.js';
@@ -144,8 +145,10 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     errorThresholdPercentage: parsed.ledger.breakerErrorPercentage, volumeThreshold: parsed.ledger.breakerVolumeThreshold,
   });
   const registry = new Registry();
+  const instanceId = `rest-test-${process.pid}`;
+  const journal = new JournalWriter(pool, { instanceId, logger: log, guard: (work) => ledger.guard(work) });
   const running = await startRestChannel(parsed, {
-    pool, guard: (work) => ledger.guard(work), keys: TEST_KEYS, deployment: 'real', instanceId: `rest-test-${process.pid}`, log, registry,
+    pool, guard: (work) => ledger.guard(work), keys: TEST_KEYS, deployment: 'real', instanceId, journal, log, registry,
   });
   if (!running) throw new Error('the REST channel did not start');
   return {
@@ -163,6 +166,7 @@ export async function startTestRest(issuer: TestIssuer, config: Partial<SwitchCo
     },
     async stop() {
       await running.close();
+      await journal.close();
       await ledger.close();
       await pool.end();
     },

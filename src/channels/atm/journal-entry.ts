@@ -21,6 +21,7 @@ export function journalEntryOf(tx: DecodedTransaction, response: IsoMessage | un
   const found = tx.lookup?.kind === 'found' ? tx.lookup : undefined;
   return {
     kind: response ? tx.kind : 'unanswered',
+    channel: 'atm',
     partnerId: tx.session.partner.id,
     requestMti: request.mti,
     responseMti: response?.mti,

@@ -4,8 +4,8 @@ import type { Registry } from 'prom-client';
 import { ConfigError } from '../../config/config-error.js';
 import type { SwitchConfig } from '../../config/schema.js';
 import {
-  CHANNELS, IdempotencyStore, InquiryCore, InquiryRecorder, ParticipantReader, RateLimiter, createInquiryMetrics,
-  type Channel,
+  CHANNELS, IdempotencyStore, InquiryCore, ParticipantReader, RateLimiter, createInquiryMetrics,
+  type Channel, type InquiryJournal,
 } from '../../inquiry/index.js';
 import type { DeploymentKind } from '../../ledger/index.js';
 import type { Logger } from '../../observability/logger.js';
@@ -24,6 +24,8 @@ export interface RestChannelDeps {
   keys: KeyRing;
   deployment: DeploymentKind;
   instanceId: string;
+  /** The switch's journal (RunningSwitch.journal): REST's rows go with the ATM's, durable the same way. */
+  journal: InquiryJournal;
   log: Logger;
   /** The switch's metrics registry: inquiries by channel go there. */
   registry?: Registry | undefined;
@@ -68,7 +70,7 @@ export async function startRestChannel(config: SwitchConfig, deps: RestChannelDe
   const core = new InquiryCore({
     reader: new ParticipantReader(deps.pool, { guard: deps.guard, timeoutMs: config.ledger.timeoutMs }),
     keys,
-    recorder: new InquiryRecorder(deps.pool, { instanceId: deps.instanceId, guard: deps.guard }),
+    journal: deps.journal,
     participantLimiter: new RateLimiter(rest.limits.participantRequestsPerMinute / 60, rest.limits.participantBurst),
     dataKeys: deps.keys,
     unavailableRetryAfterSeconds: Math.max(1, Math.ceil(config.ledger.breakerResetMs / 1000)),
