@@ -4,7 +4,7 @@
  * server and the generator each get a core.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -157,7 +157,8 @@ export async function startSwitchProcess(options: SwitchProcessOptions): Promise
     admin: { socketPath: path.join(options.workDir, 'admin.sock') },
     metrics: { port: await freePort() },
     // REST of its own too: two switches side by side (compare.ts) must not both want 8080, or the second stops.
-    channels: { rest: { port: await freePort() } },
+    // A build from before the REST channel has no `channels` in its (strict) configuration.
+    ...(existsSync(path.join(options.root ?? ROOT, 'src/channels/rest')) ? { channels: { rest: { port: await freePort() } } } : {}),
     ...options.extraConfig,
   };
   const configFile = path.join(options.workDir, 'switch.json');
