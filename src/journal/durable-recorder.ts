@@ -57,6 +57,8 @@ export interface DurableRecorderOptions {
   instanceId: string;
   maxBatchSize?: number;
   maxInFlight?: number;
+  /** How long an answer waits for others to share its commit (TurnBatcher); default 0, the next turn. */
+  windowMs?: number;
   /** Runs each statement, e.g. through the ledger's circuit breaker. */
   guard?: <T>(work: () => Promise<T>) => Promise<T>;
 }
@@ -68,7 +70,7 @@ export class DurableRecorder {
     private readonly client: SqlClient,
     private readonly options: DurableRecorderOptions,
   ) {
-    this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize ?? 500, options.maxInFlight ?? 2);
+    this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize ?? 500, options.maxInFlight ?? 2, options.windowMs ?? 0);
   }
 
   /**

@@ -22,6 +22,8 @@ export interface JournalWriterOptions {
   retryMaxDelayMs?: number;
   /** Wait for the WAL flush on every batch (default false: see commit-mode.ts). */
   synchronousCommit?: boolean;
+  /** How long a durable commit waits for more answers to share it (TurnBatcher); default 0. */
+  commitWindowMs?: number;
   /** Runs each durable commit, e.g. through the ledger's circuit breaker (LedgerReader.guard). */
   guard?: <T>(work: () => Promise<T>) => Promise<T>;
 }
@@ -48,7 +50,7 @@ export class JournalWriter {
   ) {
     const capacity = options.capacity ?? 200_000;
     const instanceId = options.instanceId;
-    this.durable = new DurableRecorder(client, { instanceId, ...(options.guard ? { guard: options.guard } : {}) });
+    this.durable = new DurableRecorder(client, { instanceId, windowMs: options.commitWindowMs ?? 0, ...(options.guard ? { guard: options.guard } : {}) });
     this.insertSql = insertJournalSql(commitMode(options.synchronousCommit ?? false));
     this.insertName = `jht_journal_insert_v3_${options.synchronousCommit ? 'sync' : 'async'}`;
     this.queue = new BatchQueue<JournalRow>({

@@ -116,12 +116,15 @@ export async function startSwitch(config: SwitchConfig, log: Logger, options: St
     errorThresholdPercentage: config.ledger.breakerErrorPercentage,
     volumeThreshold: config.ledger.breakerVolumeThreshold,
   });
-  const transactionKeys = new AtmClaims(new ClaimStore(database.pool, { instanceId, logger: log, guard: (work) => ledger.guard(work) }));
+  const transactionKeys = new AtmClaims(new ClaimStore(database.pool, {
+    instanceId, logger: log, batchWindowMs: config.ledger.batchWindowMs, guard: (work) => ledger.guard(work),
+  }));
   const journal = new JournalWriter(database.pool, {
     instanceId,
     logger: log,
     flushIntervalMs: config.journal.flushIntervalMs,
     maxBatchSize: config.journal.maxBatch,
+    commitWindowMs: config.ledger.batchWindowMs,
     guard: (work) => ledger.guard(work),
   });
   const services: SwitchServices = { ledger, transactionKeys, keys, ledgerTimeoutMs: config.ledger.timeoutMs, log };

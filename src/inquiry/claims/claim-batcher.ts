@@ -96,6 +96,8 @@ export interface ClaimBatcherOptions {
   instanceId: string;
   maxBatchSize: number;
   maxBatchesInFlight: number;
+  /** See TurnBatcher: how long the first claim of a batch waits for more. */
+  windowMs: number;
   /** Wait for the WAL flush on every claim (see commit-mode.ts). */
   synchronousCommit: boolean;
   /** Runs each statement, e.g. through the ledger's circuit breaker; default: runs it as is. */
@@ -122,7 +124,7 @@ export class ClaimBatcher {
       1: { name: `jht_claim_v4_${mode}`, text: claimBatch(commit, 1) },
       2: { name: `jht_claim_rotation_v4_${mode}`, text: claimBatch(commit, 2) },
     };
-    this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize, options.maxBatchesInFlight);
+    this.batcher = new TurnBatcher((batch) => this.run(batch), options.maxBatchSize, options.maxBatchesInFlight, options.windowMs);
   }
 
   /** `read`: an instrument to look up in the ledger too. */

@@ -15,6 +15,8 @@ export interface ClaimStoreOptions {
   maxClaimBatchSize?: number;
   /** Claim statements out at once; more claims wait and join the next batch (default 2). */
   maxClaimBatchesInFlight?: number;
+  /** How long a claim waits for others to share its statement (TurnBatcher); default 0, the next turn. */
+  batchWindowMs?: number;
   /** How often `awaitAnswer` looks at the database for an original owned by another instance (default 20 ms). */
   answerPollIntervalMs?: number;
   /**
@@ -101,6 +103,7 @@ export class ClaimStore {
       instanceId: options.instanceId,
       maxBatchSize: options.maxClaimBatchSize ?? 256,
       maxBatchesInFlight: options.maxClaimBatchesInFlight ?? 2,
+      windowMs: options.batchWindowMs ?? 0,
       synchronousCommit,
       ...(options.guard ? { guard: options.guard } : {}),
     });
