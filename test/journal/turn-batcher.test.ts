@@ -10,6 +10,17 @@ function recording(maxBatchSize: number, maxInFlight: number, windowMs?: number)
   return { batcher, batches };
 }
 
+/** A batcher whose statements stay out until the test releases them, oldest first. */
+function holding(maxBatchSize: number, maxInFlight: number, windowMs?: number): { batcher: TurnBatcher<number>; batches: number[][]; release: () => void } {
+  const released: Array<() => void> = [];
+  const batches: number[][] = [];
+  const batcher = new TurnBatcher<number>((batch) => new Promise<void>((resolve) => {
+    batches.push(batch);
+    released.push(resolve);
+  }), maxBatchSize, maxInFlight, windowMs);
+  return { batcher, batches, release: () => released.shift()!() };
+}
+
 describe('journal: TurnBatcher, the group commit of the claim, the durable journal and the REST read', () => {
   it('sends what one turn pushed as one batch, and a later turn as the next, with no window', async () => {
     const { batcher, batches } = recording(100, 2);
@@ -41,12 +52,7 @@ describe('journal: TurnBatcher, the group commit of the claim, the durable journ
   });
 
   it('keeps at most maxInFlight statements out; the rest pile up for the next', async () => {
-    const released: Array<() => void> = [];
-    const batches: number[][] = [];
-    const batcher = new TurnBatcher<number>((batch) => new Promise<void>((resolve) => {
-      batches.push(batch);
-      released.push(resolve);
-    }), 100, 1);
+    const { batcher, batches, release } = holding(100, 1);
     batcher.push(1);
     await sleep(20);
     batcher.push(2);
@@ -54,27 +60,22 @@ describe('journal: TurnBatcher, the group commit of the claim, the durable journ
     await sleep(20);
     expect(batches, 'the second waits for the first').to.deep.equal([[1]]);
     expect(batcher.depth).to.equal(3);
-    released.shift()!();
+    release();
     await waitFor(() => batches.length === 2, { what: 'the next batch' });
     expect(batches[1]).to.deep.equal([2, 3]);
-    released.shift()!();
+    release();
     await waitFor(() => batcher.depth === 0, { what: 'an empty batcher' });
   });
 
   it('sends what piled up behind a statement as soon as it returns, without a second window', async () => {
-    const released: Array<() => void> = [];
-    const batches: number[][] = [];
-    const batcher = new TurnBatcher<number>((batch) => new Promise<void>((resolve) => {
-      batches.push(batch);
-      released.push(resolve);
-    }), 2, 1, 60_000);
+    const { batcher, batches, release } = holding(2, 1, 60_000);
     batcher.push(1);
     batcher.push(2); // full: out at once
     await waitFor(() => batches.length === 1, { what: 'the full batch' });
     batcher.push(3); // behind it
-    released.shift()!();
+    release();
     await waitFor(() => batches.length === 2, { what: 'the piled-up item, long before the minute-long window', timeoutMs: 2_000 });
     expect(batches[1]).to.deep.equal([3]);
-    released.shift()!();
+    release();
   });
 });
