@@ -7,7 +7,7 @@
  *
  * The window is for low rates: at 1,000 inquiries/s on 4 connections a turn holds one inquiry, and every
  * statement's fixed cost (its round trip, its transaction, for the journal its WAL flush) falls on one. A full
- * batch never waits for it.
+ * batch never waits for it, nor does a batch while another statement is out.
  */
 export class TurnBatcher<T> {
   private pending: T[] = [];
@@ -42,7 +42,9 @@ export class TurnBatcher<T> {
     clearTimeout(this.window);
     this.window = undefined;
     this.scheduled = true;
-    if (this.windowMs > 0 && !now) this.window = setTimeout(this.dispatch, this.windowMs);
+    // The window only when nothing is out: under load a statement is always out, its return sends what piled up
+    // behind it, and a wait would only lengthen the loop (closed-loop throughput 0.93 with it, compare.ts --max).
+    if (this.windowMs > 0 && !now && this.inFlight === 0) this.window = setTimeout(this.dispatch, this.windowMs);
     else setImmediate(this.dispatch);
   }
 
