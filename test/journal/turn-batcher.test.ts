@@ -80,15 +80,23 @@ describe('journal: TurnBatcher, the group commit of the claim, the durable journ
   });
 
   it('opens no window while a statement is out: under load the next batch goes at once', async () => {
-    const { batcher, batches, release } = holding(100, 2, 60_000);
+    const { batcher, batches, release } = holding(2, 2, 60_000);
+    // Nothing out: a first batch would wait its window, so fill it (small: two) to send it now; it stays out.
     for (const i of [1, 2]) batcher.push(i);
-    // Nothing out: the first batch waits its window, so fill it to send it now.
-    for (let i = 3; i <= 100; i++) batcher.push(i);
     await waitFor(() => batches.length === 1, { what: 'the full first batch' });
+    batcher.push(3);
+    await waitFor(() => batches.length === 2, { what: 'the next batch, with no window', timeoutMs: 2_000 });
+    expect(batches[1]).to.deep.equal([3]);
+    release();
+    release();
+  });
+
+  it('opens no window after a big batch: at a high rate batches fill without waiting', async () => {
+    const { batcher, batches } = recording(100, 2, 60_000);
+    for (let i = 1; i <= 100; i++) batcher.push(i); // full: out at once, and big
+    await waitFor(() => batches.length === 1, { what: 'the full batch' });
     batcher.push(101);
     await waitFor(() => batches.length === 2, { what: 'the next batch, with no window', timeoutMs: 2_000 });
     expect(batches[1]).to.deep.equal([101]);
-    release();
-    release();
   });
 });
