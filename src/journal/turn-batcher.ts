@@ -47,7 +47,7 @@ export class TurnBatcher<T> {
     this.window = undefined;
     this.scheduled = true;
     // The window only at low rates: nothing out, and the last batch small. Under load batches fill by
-    // themselves, and a wait would only lengthen a closed loop (its throughput was 0.93 with one, compare.ts --max).
+    // themselves, and a wait would only lengthen a closed loop's round.
     const lowRate = this.inFlight === 0 && this.lastBatchSize < WINDOW_BELOW_BATCH_SIZE;
     if (this.windowMs > 0 && !now && lowRate) this.window = setTimeout(this.dispatch, this.windowMs);
     else setImmediate(this.dispatch);
