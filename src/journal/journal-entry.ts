@@ -43,7 +43,10 @@ export interface JournalEntry {
   responseCode?: string | undefined;
   receivedAt: Date;
   respondedAt?: Date | undefined;
-  /** Receive-to-send time, measured with a monotonic clock (process.hrtime). */
+  /**
+   * Receive to answer-ready, in microseconds, from a monotonic clock. For an answer that waits for its durable
+   * commit that wait is not in it, since the row is written by that commit: the client sees it on top.
+   */
   latencyMicros?: number | undefined;
   /**
    * The `inquiry_key` row this message was matched to: the id `claim` returned for a request, the original's
