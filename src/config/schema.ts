@@ -154,7 +154,7 @@ export const switchConfigSchema = z.object({
     breakerVolumeThreshold: z.number().int().min(1).default(5),
     /**
      * How long the ATM's claim-and-read and every durable journal commit wait for more inquiries to share one
-     * statement: CPU per inquiry against latency at low rates (README, "Performance"). 0: the next turn only.
+     * statement, at low rates: CPU per inquiry against latency (README, "Figures"). 0: the next turn only.
      */
     batchWindowMs: z.number().int().min(0).max(10).default(1),
   }).strict().default({ timeoutMs: 250, breakerResetMs: 2_000, breakerErrorPercentage: 50, breakerVolumeThreshold: 5, batchWindowMs: 1 }),
