@@ -94,8 +94,8 @@ describe('integration: HAProxy (send-proxy-v2) in front of two switches', functi
     const seen = partnerLines().map((l) => [l.partner, l.remote]);
     expect(seen).to.deep.include(['demo', BANK_DEMO]).and.deep.include(['bank-seven', BANK_SEVEN]);
     expect(seen.filter(([, remote]) => remote === HAPROXY), 'sessions bound to HAProxy\'s own address').to.deep.equal([]);
-    // leastconn spread the sessions over both switches.
-    expect(switches.every((s) => s.logLines().some((l) => l.msg === 'partner connected'))).to.equal(true);
+    // leastconn spread the sessions over both switches (each switch's log is buffered: wait for its lines).
+    await waitFor(() => switches.every((s) => s.logLines().some((l) => l.msg === 'partner connected')), { what: 'a session in each switch\'s log', timeoutMs: 5_000 });
   });
 
   it('turns away a host no partner allows, although HAProxy (trusted) relayed it', async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import tls from 'node:tls';
 import { startDialer, startListener, TransportConfigError, type Listener, type Refusal, type ServerTlsOptions } from '../../src/transport/index.js';
-import { createCertificateAuthority, issueCertificate, type CertificateAuthority, type PemKeyPair } from '../../src/transport/tls/dev-certificates.js';
+import { createCertificateAuthority, issueCertificate, serialNumber, type CertificateAuthority, type PemKeyPair } from '../../src/transport/tls/dev-certificates.js';
 import { binary2, TestPeer, waitFor } from '../support/index.js';
 
 const PARTNER = '99901';
@@ -22,6 +23,16 @@ interface Attempt {
   framesReceived: number;
   errorCode: string | undefined;
 }
+
+describe('transport TLS: development certificates', () => {
+  it('gives every serial number a minimal positive DER encoding (first byte 0x01-0x7f), whatever the random bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (random) => {
+      const first = Number.parseInt(serialNumber(Buffer.from(random)).slice(0, 2), 16);
+      return first >= 0x01 && first <= 0x7f;
+    }), { numRuns: 2_000 });
+    expect(serialNumber(Buffer.alloc(16, 0)).slice(0, 2), 'the case Node 26 refused: a zero first byte').to.equal('01');
+  });
+});
 
 describe('transport TLS', function () {
   let certs: Certs;

@@ -46,10 +46,13 @@ function newKeyPair(bits: number): { publicKey: forge.pki.rsa.PublicKey; private
   };
 }
 
-/** A positive serial: the high bit cleared so DER does not read it as negative. */
-function serialNumber(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f;
+/**
+ * A positive serial in minimal DER: the first byte 0x01-0x7f. Its high bit set would read as negative; a
+ * 0x00 first byte is padding, which OpenSSL 3.5 (Node 26) refuses to parse ("illegal padding") one time in 128.
+ */
+export function serialNumber(random: Buffer = randomBytes(16)): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = 1 + (bytes[0]! % 0x7f);
   return bytes.toString('hex');
 }
 
