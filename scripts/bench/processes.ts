@@ -129,14 +129,6 @@ export interface SwitchProcessOptions {
   readonly extraConfig?: Record<string, unknown>;
 }
 
-/**
- * `jht-switch serve` as deployed: the node flags of ops/systemd/jht-switch.service, default settings (log level info, JSON lines to a file, metrics and the
- * admin socket on, the embedded PostgreSQL with its default durability), except the demo partner may open
- * `maxConnections` and is not rate-limited (the default 200/s would cap the benchmark), and every port and
- * socket is this run's own.
- * With DATABASE_URL set (a member of jht_switch), that server is used instead: migrate and seed it first
- * (`jht-switch migrate --database-url <owner's URL> --seed-demo`).
- */
 /** The node flags of the deployed unit (its ExecStart, between node and the script), so the bench runs what is deployed. */
 async function deployedNodeFlags(): Promise<string[]> {
   const unit = await readFile(path.join(ROOT, 'ops/systemd/jht-switch.service'), 'utf8');
@@ -147,6 +139,14 @@ async function deployedNodeFlags(): Promise<string[]> {
 /** The benchmark measures the switch, not the partner's rate limit (200/s by default). */
 const BENCH_REQUESTS_PER_SECOND = 1_000_000;
 
+/**
+ * `jht-switch serve` as deployed: the node flags of ops/systemd/jht-switch.service, default settings (log
+ * level info, JSON lines to a file, metrics and the admin socket on, the embedded PostgreSQL with its default
+ * durability), except the demo partner may open `maxConnections` and is not rate-limited (the default 200/s
+ * would cap the benchmark), and every port and socket is this run's own.
+ * With DATABASE_URL set (a member of jht_switch), that server is used instead: migrate and seed it first
+ * (`jht-switch migrate --database-url <owner's URL> --seed-demo`).
+ */
 export async function startSwitchProcess(options: SwitchProcessOptions): Promise<ServerProcess> {
   const port = await freePort();
   const config = {

@@ -1,3 +1,6 @@
+/** A batch this big or bigger says the rate fills batches without waiting: the next one opens no window. */
+const WINDOW_BELOW_BATCH_SIZE = 8;
+
 /**
  * Group commit for statements the caller waits on: items pushed in the same turn of the event loop
  * (setImmediate), or within `windowMs` of the first of them, go out as one batch; while `maxInFlight`
@@ -9,9 +12,6 @@
  * statement's fixed cost (its round trip, its transaction, for the journal its WAL flush) falls on one. A full
  * batch never waits for it, nor does a batch while another statement is out or after a batch of 8 or more.
  */
-/** A batch this big or bigger says the rate fills batches without waiting: the next one opens no window. */
-const WINDOW_BELOW_BATCH_SIZE = 8;
-
 export class TurnBatcher<T> {
   private pending: T[] = [];
   private inFlight = 0;
