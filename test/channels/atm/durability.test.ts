@@ -91,4 +91,34 @@ describe('switch: an answer is sent only once its journal row and stored answer 
       "SELECT kind, response_code FROM journal WHERE terminal_id = 'DURABLE2' AND stan = $1 ORDER BY id", [request.get(11)]);
     expect(rows).to.deep.equal([{ kind: 'request', response_code: '91' }, { kind: 'reprocessed', response_code: '00' }]);
   });
+
+  it('holds a retransmission\'s replay while its durable commit is delayed, then sends the original answer', async () => {
+    const { pool } = await getTestDatabase();
+    const request = balanceInquiry({ stan: uniqueStan(), acquirerId: '99901', terminalId: 'DURABLE3', pan: CARD });
+    const original = await atm.request(request);
+    expect(original.get(39)).to.equal('00');
+    const repeat = request.clone();
+    repeat.mti = '0201';
+    const lock = await pool.connect();
+    let answered = false;
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE journal IN ACCESS EXCLUSIVE MODE');
+      const answer = atm.request(repeat).then((message) => {
+        answered = true;
+        return message;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(answered, 'a replay left before its journal row was committed').to.equal(false);
+      await lock.query('COMMIT');
+      const replay = await answer;
+      expect([replay.get(39), replay.get(54), replay.get(48)]).to.deep.equal([original.get(39), original.get(54), original.get(48)]);
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      lock.release();
+    }
+    const { rows } = await pool.query<{ kind: string; response_code: string }>(
+      "SELECT kind, response_code FROM journal WHERE terminal_id = 'DURABLE3' AND stan = $1 ORDER BY id", [request.get(11)]);
+    expect(rows).to.deep.equal([{ kind: 'request', response_code: '00' }, { kind: 'retransmission', response_code: '00' }]);
+  });
 });
