@@ -3,9 +3,9 @@
  *
  * 1. writes N participants, N card links + N/10 account links, N OPENING postings and a daily file of M
  *    CONTRIBUTION postings (default min(N, 1 million)) as CSV (scale-files.ts);
- * 2. imports the first three with the real command (`jht-switch import ... --initial`, a process of its own,
- *    as the importer role, fsync on), timed from command start to commit, and prints rows/s per file and the
- *    database size per participant;
+ * 2. imports the first three with the real command, in one (`jht-switch import participants P links L postings O
+ *    --initial`, a process of its own, as the importer role, fsync on), timed from command start to the last
+ *    commit, and prints each file's rows/s and phases and the database size per participant;
  * 3. starts the switch on that database and imports the daily file live (the command attaches to it);
  * 4. runs the inquiry load (`jht-switch load --max`) with cards drawn at random from the whole population and
  *    with the demo cards, interleaved, `--runs` times each, and prints p50/p99/TPS medians and the ratios.
@@ -54,14 +54,21 @@ if (process.env.JHT_DATA_KEY_FILE === undefined) {
 const configFile = path.join(workDir, 'import.json');
 await writeFile(configFile, JSON.stringify({ database: { dataDir: path.join(workDir, 'pg'), embeddedPort: await freePort() } }));
 
-async function timedImport(kind: string, file: string, extra: string[]): Promise<number> {
+/** One `jht-switch import` command of `pairs` (KIND FILE ...): its seconds, command start to last commit. */
+async function timedImport(pairs: [kind: string, file: string][], extra: string[]): Promise<number> {
   const started = Date.now();
-  const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/jht-switch.js'), 'import', kind, file, '--config', configFile, ...extra],
+  const { stdout } = await run(process.execPath, [path.join(ROOT, 'bin/jht-switch.js'), 'import', ...pairs.flat(), '--config', configFile, ...extra],
     { cwd: ROOT, maxBuffer: 64 << 20 });
   const s = (Date.now() - started) / 1000;
-  const rows = Number(/: (\d+) rows:/.exec(stdout)?.[1] ?? 0);
-  note(`  import ${kind.padEnd(12)} ${path.basename(file).padEnd(20)} ${String(rows).padStart(9)} rows in ${s.toFixed(1).padStart(6)} s = ` +
-    `${String(Math.round(rows / s)).padStart(7)} rows/s  (${stdout.trim().split('\n').at(-1)}), load average ${loadAverage()}`);
+  // Each file's summary: "FILE: N rows: ..." then "time ..." (formatSummary).
+  const lines = stdout.trim().split('\n');
+  for (const [kind, file] of pairs) {
+    const at = lines.findIndex((line) => line.startsWith(`${file}: `));
+    const rows = Number(/: (\d+) rows:/.exec(lines[at] ?? '')?.[1] ?? 0);
+    const time = lines.slice(at).find((line) => line.startsWith('time ')) ?? '';
+    note(`  import ${kind.padEnd(12)} ${path.basename(file).padEnd(20)} ${String(rows).padStart(9)} rows: ${time}`);
+  }
+  note(`  ${pairs.length === 1 ? 'the command' : `the ${pairs.length} files in one command`}: ${s.toFixed(1)} s from command start to commit, load average ${loadAverage()}`);
   return s;
 }
 
@@ -70,17 +77,15 @@ const files = await writeScaleFiles(workDir, n, daily);
 const csvBytes = (await Promise.all(Object.values(files).map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
 note(`generated ${(csvBytes / 1e9).toFixed(2)} GB of CSV in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
 
-let total = 0;
-total += await timedImport('participants', files.participants, ['--initial']);
-total += await timedImport('links', files.links, ['--initial']);
-total += await timedImport('postings', files.openings, ['--initial']);
+// One command, as an operator runs the first load: each file is staged while the one before it is applied.
+const total = await timedImport([['participants', files.participants], ['links', files.links], ['postings', files.openings]], ['--initial']);
 note(`initial load: ${total.toFixed(1)} s in all (${n} participants, ${n + Math.floor(n / 10)} links, ${n} openings)`);
 
 // This database holds (synthetic) real data now: serve refuses root outside the demo unless told (containers, CI).
 if (process.getuid?.() === 0) process.env.JHT_ALLOW_ROOT = '1';
 const server = await startSwitchProcess({ workDir, maxConnections: 200 });
 try {
-  await timedImport('postings', files.daily, []);
+  await timedImport([['postings', files.daily]], []);
   const db = new pg.Client({
     host: '127.0.0.1', port: Number((await import('node:fs')).readFileSync(path.join(workDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]),
     user: 'postgres', password: (await import('node:fs')).readFileSync(`${path.join(workDir, 'pg')}.password`, 'utf8').trim(), database: 'jht_switch',

@@ -43,6 +43,23 @@ describe('cli: import, participant show, link', function () {
     expect(show.status).to.equal(2);
   });
 
+  it('several files: KIND FILE pairs in order; a failing file names what was not imported; --dry-run takes one file', async () => {
+    const participants = path.join(dir, 'several-participants.csv');
+    const links = path.join(dir, 'several-links.csv');
+    await writeFile(participants, 'kpj,name,status\n1299999999,SHORT KPJ,ACTIVE\n');
+    await writeFile(links, 'kind,number,kpj,status\nCARD,4111111111111111,12000000001,ACTIVE\n');
+    const failed = await runCli(['import', 'participants', participants, 'links', links], undefined, env);
+    expect(failed.status).to.equal(2);
+    expect(failed.stderr).to.include(`${participants}:2: column kpj: not 11 digits`)
+      .and.include(`error: 1 error(s): nothing of ${participants} was applied; not imported: ${links}`);
+    for (const args of [['participants', participants, 'links'], ['participants', participants, 'cards', links],
+      ['participants', '-', 'links', '-'], ['participants', participants, 'links', links, '--dry-run']]) {
+      const refused = await runCli(['import', ...args], '', env);
+      expect(refused.status, args.join(' ')).to.equal(2);
+      expect(refused.stderr.trim().split('\n'), args.join(' ')).to.have.length(1);
+    }
+  });
+
   it('participant show: masked contacts and links, the balance and its as-of date', async () => {
     const result = await runCli(['participant', 'show', '12000000001'], undefined, env);
     expect(result.status, result.stderr).to.equal(0);

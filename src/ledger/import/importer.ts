@@ -18,7 +18,8 @@ import { FileStaging } from './staged-chunks.js';
  *    chunk at a time, with back-pressure from the server, and at most MAX_ERRORS_SHOWN errors kept;
  * 2. check: set-based queries over the staged rows (duplicates, unknown participants, conflicting postings);
  * 3. apply: a few set-based statements. Readers see the ledger before the file or after it (MVCC).
- * Any invalid row: ImportError, and the caller rolls the whole file back.
+ * Any invalid row: ImportError, and the caller rolls the whole file back. Step 1 reads nothing of the ledger
+ * and takes no lock; steps 2 and 3 hold the import lock, one import at a time.
  */
 
 export interface ImportOptions {
@@ -40,6 +41,8 @@ export interface ImportOptions {
   onProgress?: (rows: number) => void;
   /** After staging, before the checks: the caller's progress bar ends here. */
   onStaged?: (rows: number) => void;
+  /** Another import holds the ledger: this one waits for it to commit. */
+  onWaiting?: () => void;
 }
 
 export interface ImportSummary extends ApplyCounts {
@@ -47,8 +50,8 @@ export interface ImportSummary extends ApplyCounts {
   kind: FileKind['name'];
   rows: number;
   ms: number;
-  /** Where the time went: reading, hashing and COPY; the set-based checks; the apply. */
-  phasesMs: { stage: number; check: number; apply: number };
+  /** Where the time went: reading, hashing and COPY; waiting for another import; the set-based checks; the apply. */
+  phasesMs: { stage: number; wait: number; check: number; apply: number };
 }
 
 /** A daily file waits at most this long for a row lock (a `link block` in flight holds one for milliseconds). */
@@ -56,28 +59,52 @@ const IMPORT_LOCK_TIMEOUT = '60s';
 /** One import at a time: two files applied at once could interleave their checks and their applies. */
 const IMPORT_LOCK_KEY = 0x4a48_5449; // "JHTI"
 
-/** Imports one file in `client`'s open transaction (the caller commits, or rolls back on an error). */
-export async function importInto(client: PoolClient, options: ImportOptions): Promise<ImportSummary> {
+/** A file read, checked row by row, hashed and COPYed into its TEMP staging table: step 1, waiting for steps 2 and 3. */
+interface StagedFile {
+  readonly options: ImportOptions;
+  readonly header: ReadonlySet<string>;
+  readonly rows: number;
+  readonly errors: ErrorList;
+  readonly started: number;
+  readonly staged: number;
+}
+
+/**
+ * Step 1 in `client`'s open transaction. It reads nothing of the ledger and takes no lock, so a file can be
+ * staged while another import is checked and applied (runImports).
+ */
+async function stageFile(client: PoolClient, options: ImportOptions): Promise<StagedFile> {
   const started = Date.now();
   const { kind } = options;
-  const keys = { current: options.key, previous: options.previousKey } satisfies StageKeys;
   await client.query('DROP TABLE IF EXISTS pg_temp.stage');
   await client.query(`CREATE TEMP TABLE stage (line integer NOT NULL, ${kind.staging}) ON COMMIT DROP`);
-  if (options.initial) await assertInitialAllowed(client, kind);
-
   const errors = new ErrorList();
+  const keys = { current: options.key, previous: options.previousKey };
   const staging = new FileStaging(kind, keys, (error) => errors.add(error), options.onProgress, options.workers);
   try {
     await pipeline(Readable.from(staging.chunks(options.input), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
   } finally {
     await staging.close();
   }
-  const { header, rows } = staging;
-  options.onStaged?.(rows);
+  options.onStaged?.(staging.rows);
   await client.query('ANALYZE stage');
-  const staged = Date.now();
-  await kind.prepare?.(client);
+  return { options, header: staging.header, rows: staging.rows, errors, started, staged: Date.now() };
+}
 
+/**
+ * Steps 2 and 3 in the same transaction, once no other import is being applied (the data key is registered
+ * then): the checks, then the apply.
+ * Any invalid row: ImportError, and the caller rolls the whole file back.
+ */
+async function applyStaged(client: PoolClient, file: StagedFile): Promise<ImportSummary> {
+  const { options, header, errors } = file;
+  const { kind } = options;
+  await lockImports(client, options.onWaiting);
+  const locked = Date.now();
+  // After the import lock: two imports registering the same key would otherwise wait on each other's row.
+  await registerDataKey(client, options.key);
+  if (options.initial) await assertInitialAllowed(client, kind);
+  await kind.prepare?.(client);
   for (const sql of kind.checks(header)) {
     const { rows: found } = await client.query<RowError & { total: string }>(
       `SELECT line, "column", reason, count(*) OVER () AS total FROM (${sql}) c ORDER BY line LIMIT ${MAX_ERRORS_SHOWN}`);
@@ -88,12 +115,21 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
       errors.shown(), errors.total);
   }
   const checked = Date.now();
+  const keys = { current: options.key, previous: options.previousKey } satisfies StageKeys;
   // --initial: the table's secondary indexes and foreign keys are built after the load (migration 011).
   if (options.initial) await client.query('SELECT import_bulk_begin($1)', [kind.name]);
   const counts = await kind.apply(client, header, keys, options.initial ?? false);
   if (options.initial) await client.query('SELECT import_bulk_end($1)', [kind.name]);
-  const ms = Date.now() - started;
-  return { ...counts, file: options.fileName, kind: kind.name, rows, ms, phasesMs: { stage: staged - started, check: checked - staged, apply: Date.now() - checked } };
+  const done = Date.now();
+  return {
+    ...counts, file: options.fileName, kind: kind.name, rows: file.rows, ms: done - file.started,
+    phasesMs: { stage: file.staged - file.started, wait: locked - file.staged, check: checked - locked, apply: done - checked },
+  };
+}
+
+/** The three steps in `client`'s open transaction (the caller commits, or rolls back on an error). */
+export async function importInto(client: PoolClient, options: ImportOptions): Promise<ImportSummary> {
+  return applyStaged(client, await stageFile(client, options));
 }
 
 export interface RunImportOptions extends ImportOptions {
@@ -101,34 +137,93 @@ export interface RunImportOptions extends ImportOptions {
   dryRun?: boolean;
 }
 
+/** A file staged in a transaction of its own, waiting for its turn: `apply` checks, applies and commits it. */
+export interface StagedImport {
+  apply(): Promise<ImportSummary>;
+  /** Rolls the staging back: the file is not imported. */
+  abandon(): Promise<void>;
+}
+
 /**
  * One file, one transaction: the data key is registered and the demo marker cleared in it (an import brings
  * real data), so the file, its key and the marker commit together or not at all.
  */
-export async function runImport(pool: Pool, options: RunImportOptions): Promise<ImportSummary> {
+export async function stageImport(pool: Pool, options: RunImportOptions): Promise<StagedImport> {
   const client = await pool.connect();
-  let clean = false;
+  const end = async (clean: boolean): Promise<void> => {
+    if (!clean) await client.query('ROLLBACK').catch(() => undefined);
+    client.release(!clean);
+  };
+  let file: StagedFile;
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = '${IMPORT_LOCK_TIMEOUT}'`);
     await client.query('SET LOCAL statement_timeout = 0');
     await client.query("SET LOCAL work_mem = '128MB'");
-    await lockImports(client);
-    await registerDataKey(client, options.key);
-    const summary = await importInto(client, options);
-    if (!options.dryRun) await markReal(client, `data imported: ${options.kind.name}`);
-    await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
-    clean = true;
-    return summary;
-  } finally {
-    if (!clean) await client.query('ROLLBACK').catch(() => undefined);
-    client.release(!clean);
+    file = await stageFile(client, options);
+  } catch (error) {
+    await end(false);
+    throw error;
   }
+  return {
+    async apply() {
+      let clean = false;
+      try {
+        const summary = await applyStaged(client, file);
+        if (!options.dryRun) await markReal(client, `data imported: ${options.kind.name}`);
+        await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+        clean = true;
+        return summary;
+      } finally {
+        await end(clean);
+      }
+    },
+    abandon: () => end(false),
+  };
 }
 
-/** Waits for any other import (or demo seed) to commit; held until this transaction ends. */
-export async function lockImports(client: PoolClient): Promise<void> {
+export async function runImport(pool: Pool, options: RunImportOptions): Promise<ImportSummary> {
+  return (await stageImport(pool, options)).apply();
+}
+
+/**
+ * Several files, each in a transaction of its own, applied in the order given (participants before the links
+ * and postings that name them). While one file is checked and applied, which is PostgreSQL's work, the next is
+ * read, hashed and staged, which is this process's: on two cores the two overlap instead of taking turns.
+ * A file that fails stops the run: the files before it stay applied, the files after it are not imported.
+ */
+export async function runImports(pool: Pool, files: readonly RunImportOptions[], onApplied: (summary: ImportSummary) => void): Promise<ImportSummary[]> {
+  const summaries: ImportSummary[] = [];
+  let next: Promise<StagedImport> | undefined = files[0] ? stageImport(pool, files[0]) : undefined;
+  for (let i = 0; next; i += 1) {
+    const staged: StagedImport = await next;
+    const following = files[i + 1];
+    next = following ? stageImport(pool, following) : undefined;
+    next?.catch(() => undefined); // awaited at its turn, or abandoned below
+    try {
+      const summary = await staged.apply();
+      summaries.push(summary);
+      onApplied(summary);
+    } catch (error) {
+      await next?.then((later) => later.abandon(), () => undefined);
+      throw error;
+    }
+  }
+  return summaries;
+}
+
+/**
+ * Waits for any other import (or demo seed) to commit; held until this transaction ends. Another import may
+ * hold it for minutes (a national file), so the wait is not bounded by the rows' lock_timeout.
+ */
+export async function lockImports(client: PoolClient, onWaiting?: () => void): Promise<void> {
+  const { rows: [free] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [IMPORT_LOCK_KEY]);
+  if (free?.locked) return;
+  onWaiting?.();
+  const { rows: [setting] } = await client.query<{ timeout: string }>("SELECT current_setting('lock_timeout') AS timeout");
+  await client.query("SELECT set_config('lock_timeout', '0', true)");
   await client.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK_KEY]);
+  await client.query("SELECT set_config('lock_timeout', $1, true)", [setting?.timeout ?? '0']);
 }
 
 async function assertInitialAllowed(client: PoolClient, kind: FileKind): Promise<void> {

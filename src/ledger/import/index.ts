@@ -1,5 +1,5 @@
 /** The data import (specs/DATA-FILES.md): the CLI and the demo seed import from here. */
-export { importInto, lockImports, runImport, type ImportOptions, type ImportSummary, type RunImportOptions } from './importer.js';
+export { importInto, lockImports, runImport, runImports, stageImport, type ImportOptions, type ImportSummary, type RunImportOptions, type StagedImport } from './importer.js';
 export { ImportError, MAX_ERRORS_SHOWN, formatRowError, type ImportErrorCode, type RowError } from './errors.js';
 export type { ApplyCounts, FileKind, LinkMove } from './file-kind.js';
 export { participantsFile } from './participants-file.js';
