@@ -48,7 +48,7 @@ export function registerImportCommand(program: Command): void {
             input: progress.count(path === '-' ? process.stdin : createReadStream(path)),
             ...(options.initial ? { initial: true } : {}), ...(options.dryRun ? { dryRun: true } : {}),
             onProgress: (rows) => progress.rows(rows), onStaged: () => progress.stop(),
-            onWaiting: () => process.stderr.write(`${fileName}: staged; another import holds the ledger: waiting for it to commit\n`),
+            onWaiting: () => process.stderr.write(`${fileName}: another import holds the ledger: waiting for it to commit\n`),
           };
         });
         const applied: string[] = [];

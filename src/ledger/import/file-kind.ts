@@ -19,6 +19,13 @@ export interface FileKind {
   prepare?(client: PoolClient): Promise<void>;
   /** Set-based checks on the staged rows against each other and the ledger: queries of (line, column, reason). */
   checks(header: ReadonlySet<string>): readonly string[];
+  /**
+   * --initial: the statement that inserts the rows of TEMP table `segment` (a part of the file, staged as `stage`
+   * is) while the next part is read and hashed (initial-segments.ts), counting them as `n`; $1 is the key id.
+   * It runs before the checks, so it skips what they will refuse instead of failing on it. Absent: the file is
+   * applied whole, after its checks.
+   */
+  initialSegment?(header: ReadonlySet<string>): string;
   /** Applies the staged rows (table `stage`) in the caller's transaction. */
   apply(client: PoolClient, header: ReadonlySet<string>, keys: StageKeys, initial: boolean): Promise<ApplyCounts>;
   /** --initial: how many rows of this kind the ledger holds beyond the demo's (must be 0); $1 is the demo's KPJs. */

@@ -7,7 +7,8 @@ import { markReal } from '../deployment.js';
 import { DEMO_PARTICIPANTS } from '../demo-data.js';
 import type { DataKey } from '../../security/keys/index.js';
 import { ImportError, MAX_ERRORS_SHOWN, type RowError } from './errors.js';
-import type { ApplyCounts, FileKind, StageKeys } from './file-kind.js';
+import { countOf, type ApplyCounts, type FileKind, type StageKeys } from './file-kind.js';
+import { insertInSegments } from './initial-segments.js';
 import { FileStaging } from './staged-chunks.js';
 
 /**
@@ -67,11 +68,14 @@ interface StagedFile {
   readonly errors: ErrorList;
   readonly started: number;
   readonly staged: number;
+  /** --initial by segments (FileKind.initialSegment): the rows already inserted, under the import lock. */
+  readonly segmentsInserted?: number;
 }
 
 /**
  * Step 1 in `client`'s open transaction. It reads nothing of the ledger and takes no lock, so a file can be
- * staged while another import is checked and applied (runImports).
+ * staged while another import is checked and applied (runImports); except --initial by segments, which
+ * inserts as it stages, and so takes the lock first.
  */
 async function stageFile(client: PoolClient, options: ImportOptions): Promise<StagedFile> {
   const started = Date.now();
@@ -81,29 +85,47 @@ async function stageFile(client: PoolClient, options: ImportOptions): Promise<St
   const errors = new ErrorList();
   const keys = { current: options.key, previous: options.previousKey };
   const staging = new FileStaging(kind, keys, (error) => errors.add(error), options.onProgress, options.workers);
+  const segment = options.initial ? kind.initialSegment?.bind(kind) : undefined;
+  let segmentsInserted: number | undefined;
   try {
-    await pipeline(Readable.from(staging.chunks(options.input), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+    if (segment) {
+      await beginApply(client, options, { bulk: true });
+      // The header is read with the first chunk, before the first segment is inserted.
+      segmentsInserted = await insertInSegments(client, staging.chunks(options.input), () => countOf(client, segment(staging.header), options.key.id));
+    } else {
+      await pipeline(Readable.from(staging.chunks(options.input), { objectMode: false }), client.query(copyFrom('COPY stage FROM STDIN')));
+    }
   } finally {
     await staging.close();
   }
   options.onStaged?.(staging.rows);
   await client.query('ANALYZE stage');
-  return { options, header: staging.header, rows: staging.rows, errors, started, staged: Date.now() };
+  return { options, header: staging.header, rows: staging.rows, errors, started, staged: Date.now(), ...(segment ? { segmentsInserted } : {}) };
 }
 
 /**
- * Steps 2 and 3 in the same transaction, once no other import is being applied (the data key is registered
- * then): the checks, then the apply.
+ * Before the first write: the import lock (one import at a time), the data key registered under it (two imports
+ * registering the same key would otherwise wait on each other's row), and for --initial, the check that the
+ * ledger is empty. `bulk`: the table's secondary indexes and foreign keys are dropped too (migration 011).
+ */
+async function beginApply(client: PoolClient, options: ImportOptions, { bulk }: { bulk: boolean }): Promise<void> {
+  await lockImports(client, options.onWaiting);
+  await registerDataKey(client, options.key);
+  if (!options.initial) return;
+  await assertInitialAllowed(client, options.kind);
+  if (bulk) await client.query('SELECT import_bulk_begin($1)', [options.kind.name]);
+}
+
+/**
+ * Steps 2 and 3 in the same transaction, once no other import is being applied: the checks, then the apply
+ * (for --initial by segments, only the indexes: its rows are in).
  * Any invalid row: ImportError, and the caller rolls the whole file back.
  */
 async function applyStaged(client: PoolClient, file: StagedFile): Promise<ImportSummary> {
-  const { options, header, errors } = file;
+  const { options, header, errors, segmentsInserted } = file;
   const { kind } = options;
-  await lockImports(client, options.onWaiting);
+  if (segmentsInserted === undefined) await beginApply(client, options, { bulk: false });
   const locked = Date.now();
-  // After the import lock: two imports registering the same key would otherwise wait on each other's row.
-  await registerDataKey(client, options.key);
-  if (options.initial) await assertInitialAllowed(client, kind);
   await kind.prepare?.(client);
   for (const sql of kind.checks(header)) {
     const { rows: found } = await client.query<RowError & { total: string }>(
@@ -115,10 +137,16 @@ async function applyStaged(client: PoolClient, file: StagedFile): Promise<Import
       errors.shown(), errors.total);
   }
   const checked = Date.now();
-  const keys = { current: options.key, previous: options.previousKey } satisfies StageKeys;
-  // --initial: the table's secondary indexes and foreign keys are built after the load (migration 011).
-  if (options.initial) await client.query('SELECT import_bulk_begin($1)', [kind.name]);
-  const counts = await kind.apply(client, header, keys, options.initial ?? false);
+  let counts: ApplyCounts;
+  if (segmentsInserted === undefined) {
+    const keys = { current: options.key, previous: options.previousKey } satisfies StageKeys;
+    if (options.initial) await client.query('SELECT import_bulk_begin($1)', [kind.name]);
+    counts = await kind.apply(client, header, keys, options.initial ?? false);
+  } else {
+    const staged = await countOf(client, 'SELECT count(*) AS n FROM stage');
+    counts = { inserted: segmentsInserted, updated: 0, unchanged: staged - segmentsInserted, removed: 0, rekeyed: 0, moves: [] };
+  }
+  // --initial: the secondary indexes and foreign keys dropped for the load are built now, by a sort.
   if (options.initial) await client.query('SELECT import_bulk_end($1)', [kind.name]);
   const done = Date.now();
   return {

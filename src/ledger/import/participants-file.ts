@@ -34,6 +34,13 @@ function assignments(header: ReadonlySet<string>): [string, string][] {
   return pairs;
 }
 
+/** The columns a new participant's INSERT sets, and their values from staged row `s`. */
+function insertColumns(header: ReadonlySet<string>): [columns: string, values: string] {
+  const pairs = assignments(header);
+  if (!header.has('status')) pairs.push(['membership_status', "'ACTIVE'"]);
+  return [['kpj_number', ...pairs.map(([column]) => column)].join(', '), ['s.kpj', ...pairs.map(([, value]) => value)].join(', ')];
+}
+
 export const participantsFile: FileKind = {
   name: 'participants',
   shape: { known: ['kpj', 'nik', 'name', 'status', 'msisdn', 'email'], required: ['kpj'] },
@@ -88,22 +95,30 @@ export const participantsFile: FileKind = {
            AND (${pairs.map(([column]) => `p.${column}`).join(', ')}) IS DISTINCT FROM (${pairs.map(([, value]) => value).join(', ')})
         RETURNING 1)
       SELECT count(*) AS n FROM changed`, key.id);
-    const columns = ['kpj_number', ...pairs.map(([column]) => column)];
-    const values = ['s.kpj', ...pairs.map(([, value]) => value)];
-    if (!header.has('status')) {
-      columns.push('membership_status');
-      values.push("'ACTIVE'");
-    }
+    const [columns, values] = insertColumns(header);
     const inserted = await countOf(client, `
       WITH added AS (
-        INSERT INTO participant (${columns.join(', ')})
-        SELECT ${values.join(', ')} FROM stage s
+        INSERT INTO participant (${columns})
+        SELECT ${values} FROM stage s
          WHERE NOT EXISTS (SELECT 1 FROM participant p WHERE p.kpj_number = s.kpj)
          ORDER BY s.line
         RETURNING 1)
       SELECT count(*) AS n FROM added`, key.id);
     const total = await countOf(client, 'SELECT count(*) AS n FROM stage');
     return { inserted, updated, unchanged: total - inserted - updated, removed: 0, rekeyed, moves: [] };
+  },
+
+  // A KPJ the ledger holds (a demo one, or one repeated in the file: the check refuses the file then) is skipped,
+  // as the whole file's NOT EXISTS skips it; a row without a name (a file without the column) is left to its check.
+  initialSegment(header) {
+    const [columns, values] = insertColumns(header);
+    return `
+      WITH added AS (
+        INSERT INTO participant (${columns})
+        SELECT ${values} FROM segment s WHERE s.name IS NOT NULL ORDER BY s.line
+        ON CONFLICT (kpj_number) DO NOTHING
+        RETURNING 1)
+      SELECT count(*) AS n FROM added`;
   },
 
   realRowsSql: 'SELECT count(*) AS n FROM participant WHERE kpj_number <> ALL ($1::text[])',

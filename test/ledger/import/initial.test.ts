@@ -58,3 +58,34 @@ describe('ledger/import: --initial, the bulk first load', function () {
     expect(await fx.count('participant')).to.equal(50);
   });
 });
+
+describe('ledger/import: --initial participants, inserted segment by segment while the file is read', function () {
+  this.timeout(120_000);
+  let fx: ImportFixture;
+  before(async () => {
+    fx = await importFixture();
+  });
+  after(() => fx?.drop());
+
+  /** More rows than two segments (initial-segments.ts: 25 chunks of 2,000). */
+  const ROWS = 120_000;
+  const people = (rows: number): string[] => Array.from({ length: rows }, (_, i) => `17${String(i).padStart(9, '0')},PERSON ${i}`);
+  const initial = (csv: string): ReturnType<typeof runImport> =>
+    runImport(fx.importer, { kind: FILE_KINDS.participants, input: Readable.from([csv]), fileName: 'participants.csv', key: TEST_KEYS.current, initial: true });
+
+  it('refuses the whole file for a KPJ repeated in a later segment, naming both lines, and inserts nothing', async () => {
+    const error = await initial(`kpj,name\n${people(ROWS).join('\n')}\n17000000001,AGAIN\n`).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ImportError);
+    expect((error as ImportError).rowErrors).to.deep.equal([{ line: ROWS + 2, column: 'kpj', reason: 'appears again (first on line 3)' }]);
+    expect(await fx.count('participant')).to.equal(0);
+    expect(await fx.count('jht_balance')).to.equal(0);
+  });
+
+  it('inserts every segment in the file order, each participant with its balance row', async () => {
+    expect(await initial(`kpj,name\n${people(ROWS).join('\n')}\n`)).to.include({ rows: ROWS, inserted: ROWS, unchanged: 0 });
+    const { rows } = await fx.admin.query<{ ordered: boolean; balances: number }>(`
+      SELECT bool_and(kpj_number::bigint - 17000000000 = rank - 1) AS ordered, (SELECT count(*)::int FROM jht_balance) AS balances
+        FROM (SELECT kpj_number, rank() OVER (ORDER BY id) FROM participant) p`);
+    expect(rows[0]).to.deep.equal({ ordered: true, balances: ROWS });
+  });
+});
