@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -8,6 +9,7 @@ import { EmbeddedServerError, describeError } from './errors.js';
 import { forgetServerPid, importEmbeddedPostgres, rememberServerPid } from './embedded-process-hooks.js';
 import { postgresUserIds, withPostgresEnvironment } from './embedded-environment.js';
 import { ensureLoginUser, type DutyRole } from './roles.js';
+import { embeddedSizing } from './embedded-sizing.js';
 import { clearStalePostmaster } from './postmaster-pid.js';
 import { PostmasterProcess } from './postmaster-process.js';
 
@@ -260,6 +262,7 @@ function serverFlags(settings: Record<string, string>): string[] {
   const all: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '',
+    ...embeddedSizing(os.totalmem()),
     ...settings,
   };
   return Object.entries(all).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
