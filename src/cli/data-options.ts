@@ -21,6 +21,8 @@ export interface DataSession {
   database: DatabaseHandle;
   keys: KeyRing;
   log: Logger;
+  /** database.importWorkMem of the configuration. */
+  importWorkMem: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function withDataSession<T>(options: DataOptions, work: (session: D
     databaseUrl: config.database.url, dataDir: config.database.dataDir, port: config.database.embeddedPort, keys, log,
   });
   try {
-    return await work({ database, keys: database.keys, log });
+    return await work({ database, keys: database.keys, log, importWorkMem: config.database.importWorkMem });
   } finally {
     await database.stop();
   }

@@ -163,6 +163,8 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
 export interface RunImportOptions extends ImportOptions {
   /** Roll back at the end: the file is checked and the summary printed, nothing is applied. */
   dryRun?: boolean;
+  /** work_mem of the import's transaction (database.importWorkMem); 128MB when not given. */
+  workMem?: string;
 }
 
 /** A file staged in a transaction of its own, waiting for its turn: `apply` checks, applies and commits it. */
@@ -187,7 +189,7 @@ export async function stageImport(pool: Pool, options: RunImportOptions): Promis
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = '${IMPORT_LOCK_TIMEOUT}'`);
     await client.query('SET LOCAL statement_timeout = 0');
-    await client.query("SET LOCAL work_mem = '128MB'");
+    await client.query("SELECT set_config('work_mem', $1, true)", [options.workMem ?? '128MB']);
     file = await stageFile(client, options);
   } catch (error) {
     await end(false);
