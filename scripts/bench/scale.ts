@@ -3,7 +3,7 @@
  *
  * 1. writes N participants, N card links + N/10 account links, N OPENING postings and a daily file of M
  *    CONTRIBUTION postings (default min(N, 1 million)) as CSV (scale-files.ts);
- * 2. imports the first three with the real command, in one (`jht-switch import participants P links L postings O
+ * 2. imports the first three with the real command, in one (`jht-switch import participants P postings O links L
  *    --initial`, a process of its own, as the importer role, fsync on), timed from command start to the last
  *    commit, and prints each file's rows/s and phases and the database size per participant;
  * 3. starts the switch on that database and imports the daily file live (the command attaches to it);
@@ -78,8 +78,10 @@ const files = await writeScaleFiles(workDir, n, daily);
 const csvBytes = (await Promise.all(Object.values(files).map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
 note(`generated ${(csvBytes / 1e9).toFixed(2)} GB of CSV in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
 
-// One command, as an operator runs the first load: each file is staged while the one before it is applied.
-const total = await timedImport([['participants', files.participants], ['links', files.links], ['postings', files.openings]], ['--initial']);
+// One command, as an operator runs the first load: each file is staged while the ones before it are applied,
+// and the openings (the longest apply) and the links, which both need only the participants, are applied side
+// by side (runImports).
+const total = await timedImport([['participants', files.participants], ['postings', files.openings], ['links', files.links]], ['--initial']);
 note(`initial load: ${total.toFixed(1)} s in all (${n} participants, ${n + Math.floor(n / 10)} links, ${n} openings)`);
 
 // This database holds (synthetic) real data now: serve refuses root outside the demo unless told (containers, CI).

@@ -21,8 +21,6 @@ export interface DataSession {
   database: DatabaseHandle;
   keys: KeyRing;
   log: Logger;
-  /** database.importWorkMem of the configuration. */
-  importWorkMem: string;
 }
 
 /**
@@ -48,7 +46,7 @@ export async function withDataSession<T>(options: DataOptions, work: (session: D
     databaseUrl: config.database.url, dataDir: config.database.dataDir, port: config.database.embeddedPort, keys, log,
   });
   try {
-    return await work({ database, keys: database.keys, log, importWorkMem: config.database.importWorkMem });
+    return await work({ database, keys: database.keys, log });
   } finally {
     await database.stop();
   }

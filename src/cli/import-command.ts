@@ -39,12 +39,12 @@ export function registerImportCommand(program: Command): void {
         throw new CliError('--dry-run checks one file: a file checked against a ledger its predecessor did not change would mislead');
       }
       const started = Date.now();
-      await withDataSession(options, async ({ database, keys, importWorkMem }) => {
+      await withDataSession(options, async ({ database, keys }) => {
         // One progress bar a file, drawn while that file is staged (the files are staged one after another).
         const imports = files.map(({ kind, file: path, fileName, size }): RunImportOptions => {
           const progress = new Progress(fileName, size);
           return {
-            kind, fileName, key: keys.current, previousKey: keys.previous, workMem: importWorkMem,
+            kind, fileName, key: keys.current, previousKey: keys.previous,
             input: progress.count(path === '-' ? process.stdin : createReadStream(path)),
             ...(options.initial ? { initial: true } : {}), ...(options.dryRun ? { dryRun: true } : {}),
             onProgress: (rows) => progress.rows(rows), onStaged: () => progress.stop(),

@@ -145,12 +145,7 @@ export const switchConfigSchema = z.object({
     /** Seed the demo data into an external database too (always done on a new embedded one). */
     seedDemo: z.boolean().default(false),
     poolSize: z.number().int().positive().default(10),
-    /**
-     * work_mem of an import's own transaction: the checks of a national file hash 10 million rows, which spill
-     * to disk in less (docs/database.md, "Sizing").
-     */
-    importWorkMem: z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/, 'a PostgreSQL memory size such as 512MB or 1GB').default('1GB'),
-  }).strict().default({ dataDir: '.data/postgres', embeddedPort: 54329, seedDemo: false, poolSize: 10, importWorkMem: '1GB' }),
+  }).strict().default({ dataDir: '.data/postgres', embeddedPort: 54329, seedDemo: false, poolSize: 10 }),
   ledger: z.object({
     /** Time budget of one ledger read; past it the ATM gets 91. */
     timeoutMs: z.number().int().positive().default(250),

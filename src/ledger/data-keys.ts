@@ -14,11 +14,11 @@ import { claimedSudoUid, type Operator } from './operator.js';
  * writes again is in use again, so its retirement is undone and switches must hold it once more.
  */
 export async function registerDataKey(client: Pool | PoolClient, key: DataKey): Promise<void> {
-  await client.query(
-    `INSERT INTO data_key (key_id, check_value) VALUES ($1, $2)
-     ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL WHERE data_key.retired_at IS NOT NULL`,
-    [key.id, key.checkValue('instrument')],
-  );
+  // Two statements, not ON CONFLICT DO UPDATE: that one locks the key's row even when it changes nothing, and
+  // two imports applied side by side (a links file and a postings file, runImports) would wait on each other.
+  await client.query('INSERT INTO data_key (key_id, check_value) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING',
+    [key.id, key.checkValue('instrument')]);
+  await client.query('UPDATE data_key SET retired_at = NULL WHERE key_id = $1 AND retired_at IS NOT NULL', [key.id]);
 }
 
 /**

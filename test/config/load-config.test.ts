@@ -45,13 +45,6 @@ describe('config', () => {
     expect([overridden.listen.port, overridden.database.url, overridden.log.level]).to.deep.equal([9100, 'postgresql://u@127.0.0.1/x', 'debug']);
   });
 
-  it("an import's work_mem: 1GB unless set, and only as a PostgreSQL memory size", async () => {
-    expect(loadConfig({ env: {} }).database.importWorkMem).to.equal('1GB');
-    expect(loadConfig({ file: await file('wm.json', JSON.stringify({ database: { importWorkMem: '256MB' } })), env: {} }).database.importWorkMem).to.equal('256MB');
-    const bad = await file('wm-bad.json', JSON.stringify({ database: { importWorkMem: "1GB'; DROP TABLE x; --" } }));
-    expect(configError(() => loadConfig({ file: bad, env: {} })).message).to.include('database.importWorkMem').and.include('a PostgreSQL memory size');
-  });
-
   it('errors name the partner and the key', async () => {
     const bad = await file('bad.yaml', 'partners:\n  - id: demo\n    name: Demo\n    acquirerIds: ["99901"]\n  - id: bank-b\n    name: B\n    acquirerIds: ["99902"]\n    framing: { type: carrier-pigeon }\n');
     const error = configError(() => loadConfig({ file: bad, env: {} }));

@@ -57,7 +57,7 @@ export interface ImportSummary extends ApplyCounts {
 
 /** A daily file waits at most this long for a row lock (a `link block` in flight holds one for milliseconds). */
 const IMPORT_LOCK_TIMEOUT = '60s';
-/** One import at a time: two files applied at once could interleave their checks and their applies. */
+/** The ledger's import lock (lockImportsFor): the key, and after it one per kind of file. */
 const IMPORT_LOCK_KEY = 0x4a48_5449; // "JHTI"
 
 /** A file read, checked row by row, hashed and COPYed into its TEMP staging table: step 1, waiting for steps 2 and 3. */
@@ -104,12 +104,12 @@ async function stageFile(client: PoolClient, options: ImportOptions): Promise<St
 }
 
 /**
- * Before the first write: the import lock (one import at a time), the data key registered under it (two imports
+ * Before the first write: the import locks (lockImportsFor), the data key registered under it (two imports
  * registering the same key would otherwise wait on each other's row), and for --initial, the check that the
  * ledger is empty. `bulk`: the table's secondary indexes and foreign keys are dropped too (migration 011).
  */
 async function beginApply(client: PoolClient, options: ImportOptions, { bulk }: { bulk: boolean }): Promise<void> {
-  await lockImports(client, options.onWaiting);
+  await lockImportsFor(client, options.kind.name, options.onWaiting);
   await registerDataKey(client, options.key);
   if (!options.initial) return;
   await assertInitialAllowed(client, options.kind);
@@ -163,13 +163,12 @@ export async function importInto(client: PoolClient, options: ImportOptions): Pr
 export interface RunImportOptions extends ImportOptions {
   /** Roll back at the end: the file is checked and the summary printed, nothing is applied. */
   dryRun?: boolean;
-  /** work_mem of the import's transaction (database.importWorkMem); 128MB when not given. */
-  workMem?: string;
 }
 
 /** A file staged in a transaction of its own, waiting for its turn: `apply` checks, applies and commits it. */
 export interface StagedImport {
-  apply(): Promise<ImportSummary>;
+  /** `beforeCommit`: awaited once the file is applied; if it rejects, the file is rolled back with that error. */
+  apply(beforeCommit?: () => Promise<void>): Promise<ImportSummary>;
   /** Rolls the staging back: the file is not imported. */
   abandon(): Promise<void>;
 }
@@ -189,17 +188,18 @@ export async function stageImport(pool: Pool, options: RunImportOptions): Promis
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = '${IMPORT_LOCK_TIMEOUT}'`);
     await client.query('SET LOCAL statement_timeout = 0');
-    await client.query("SELECT set_config('work_mem', $1, true)", [options.workMem ?? '128MB']);
+    await client.query("SET LOCAL work_mem = '128MB'");
     file = await stageFile(client, options);
   } catch (error) {
     await end(false);
     throw error;
   }
   return {
-    async apply() {
+    async apply(beforeCommit) {
       let clean = false;
       try {
         const summary = await applyStaged(client, file);
+        await beforeCommit?.();
         if (!options.dryRun) await markReal(client, `data imported: ${options.kind.name}`);
         await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
         clean = true;
@@ -217,42 +217,40 @@ export async function runImport(pool: Pool, options: RunImportOptions): Promise<
 }
 
 /**
- * Several files, each in a transaction of its own, applied in the order given (participants before the links
- * and postings that name them). While one file is checked and applied, which is PostgreSQL's work, the next is
- * read, hashed and staged, which is this process's: on two cores the two overlap instead of taking turns.
- * A file that fails stops the run: the files before it stay applied, the files after it are not imported.
- */
-export async function runImports(pool: Pool, files: readonly RunImportOptions[], onApplied: (summary: ImportSummary) => void): Promise<ImportSummary[]> {
-  const summaries: ImportSummary[] = [];
-  let next: Promise<StagedImport> | undefined = files[0] ? stageImport(pool, files[0]) : undefined;
-  for (let i = 0; next; i += 1) {
-    const staged: StagedImport = await next;
-    const following = files[i + 1];
-    next = following ? stageImport(pool, following) : undefined;
-    next?.catch(() => undefined); // awaited at its turn, or abandoned below
-    try {
-      const summary = await staged.apply();
-      summaries.push(summary);
-      onApplied(summary);
-    } catch (error) {
-      await next?.then((later) => later.abandon(), () => undefined);
-      throw error;
-    }
-  }
-  return summaries;
-}
-
-/**
  * Waits for any other import (or demo seed) to commit; held until this transaction ends. Another import may
  * hold it for minutes (a national file), so the wait is not bounded by the rows' lock_timeout.
  */
 export async function lockImports(client: PoolClient, onWaiting?: () => void): Promise<void> {
-  const { rows: [free] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [IMPORT_LOCK_KEY]);
-  if (free?.locked) return;
+  await waitForLocks(client, [{ key: IMPORT_LOCK_KEY, shared: false }], onWaiting);
+}
+
+/**
+ * The locks a file's checks and apply hold until its transaction ends. A participants file (and the demo seed,
+ * lockImports) takes the ledger alone: links and postings are checked against the participants. A links file
+ * and a postings file read the participants and write tables of their own, so they share the ledger, and each
+ * kind goes one file at a time (two postings files could interleave their checks and their applies).
+ */
+async function lockImportsFor(client: PoolClient, kind: FileKind['name'], onWaiting?: () => void): Promise<void> {
+  if (kind === 'participants') return lockImports(client, onWaiting);
+  await waitForLocks(client, [{ key: IMPORT_LOCK_KEY, shared: true }, { key: IMPORT_LOCK_KEY + KIND_LOCK_OFFSET[kind], shared: false }], onWaiting);
+}
+
+const KIND_LOCK_OFFSET = { links: 1, postings: 2 } as const;
+
+async function waitForLocks(client: PoolClient, locks: readonly { key: number; shared: boolean }[], onWaiting?: () => void): Promise<void> {
+  const fn = (shared: boolean, attempt: boolean): string => `pg_${attempt ? 'try_' : ''}advisory_xact_lock${shared ? '_shared' : ''}`;
+  const free: boolean[] = [];
+  for (const { key, shared } of locks) {
+    const { rows: [taken] } = await client.query<{ locked: boolean }>(`SELECT ${fn(shared, true)}($1) AS locked`, [key]);
+    free.push(taken?.locked === true);
+  }
+  if (free.every(Boolean)) return;
   onWaiting?.();
   const { rows: [setting] } = await client.query<{ timeout: string }>("SELECT current_setting('lock_timeout') AS timeout");
   await client.query("SELECT set_config('lock_timeout', '0', true)");
-  await client.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK_KEY]);
+  for (const [i, { key, shared }] of locks.entries()) {
+    if (!free[i]) await client.query(`SELECT ${fn(shared, false)}($1)`, [key]);
+  }
   await client.query("SELECT set_config('lock_timeout', $1, true)", [setting?.timeout ?? '0']);
 }
 

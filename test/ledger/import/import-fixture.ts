@@ -58,3 +58,27 @@ export async function importFixture(): Promise<ImportFixture> {
     },
   };
 }
+
+/**
+ * An import fixture made before the calling describe's tests and dropped after them: call it in the describe's
+ * body. Its members read the fixture of the moment, so the returned object can be held from the start.
+ */
+export function useImportFixture(): ImportFixture {
+  let fx: ImportFixture | undefined;
+  before(async () => {
+    fx = await importFixture();
+  });
+  after(() => fx?.drop());
+  const current = (): ImportFixture => {
+    if (!fx) throw new Error('the import fixture is made in the describe\'s before hook');
+    return fx;
+  };
+  return {
+    get admin() { return current().admin; },
+    get importer() { return current().importer; },
+    load: (...args) => current().load(...args),
+    loadFailing: (...args) => current().loadFailing(...args),
+    count: (table) => current().count(table),
+    drop: () => current().drop(),
+  };
+}

@@ -3,7 +3,7 @@ import { accountNumber, instrumentHash } from '../../../src/ledger/index.js';
 import { readParticipant } from '../../../src/ledger/participant-view.js';
 import { normaliseMsisdn } from '../../../src/contacts/index.js';
 import { clearIdentifiers, TEST_KEYS } from '../../support/index.js';
-import { importFixture, type ImportFixture } from './import-fixture.js';
+import { useImportFixture } from './import-fixture.js';
 
 const PARTICIPANTS = `kpj,nik,name,status,msisdn,email
 13000000001,3171234567890001,"BUDI SANTOSO, S.E.",ACTIVE,081234567890,Budi.Santoso@Example.co.id
@@ -25,11 +25,7 @@ const CLEAR_VALUES = ['3171234567890001', '081234567890', '6281234567890', 'budi
 
 describe('ledger/import: participants, links and postings files (specs/DATA-FILES.md)', function () {
   this.timeout(60_000);
-  let fx: ImportFixture;
-  before(async () => {
-    fx = await importFixture();
-  });
-  after(() => fx?.drop());
+  const fx = useImportFixture();
 
   it('imports the three files as the importer role, with contacts hashed and masked, and a quoted name with a comma', async () => {
     expect(await fx.load('participants', PARTICIPANTS)).to.include({ rows: 3, inserted: 3, updated: 0, unchanged: 0 });

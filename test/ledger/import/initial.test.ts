@@ -3,7 +3,7 @@ import { ImportError } from '../../../src/ledger/import/index.js';
 import { FILE_KINDS, runImport } from '../../../src/ledger/import/index.js';
 import { Readable } from 'node:stream';
 import { TEST_KEYS } from '../../support/index.js';
-import { importFixture, type ImportFixture } from './import-fixture.js';
+import { useImportFixture } from './import-fixture.js';
 
 /** The indexes and constraints of the ledger's tables, as PostgreSQL would re-create them. */
 const SCHEMA_SQL = `
@@ -14,11 +14,7 @@ const SCHEMA_SQL = `
 
 describe('ledger/import: --initial, the bulk first load', function () {
   this.timeout(60_000);
-  let fx: ImportFixture;
-  before(async () => {
-    fx = await importFixture();
-  });
-  after(() => fx?.drop());
+  const fx = useImportFixture();
 
   const initial = (kind: keyof typeof FILE_KINDS, csv: string): ReturnType<typeof runImport> =>
     runImport(fx.importer, { kind: FILE_KINDS[kind], input: Readable.from([csv]), fileName: kind, key: TEST_KEYS.current, initial: true });
@@ -61,11 +57,7 @@ describe('ledger/import: --initial, the bulk first load', function () {
 
 describe('ledger/import: --initial participants, inserted segment by segment while the file is read', function () {
   this.timeout(120_000);
-  let fx: ImportFixture;
-  before(async () => {
-    fx = await importFixture();
-  });
-  after(() => fx?.drop());
+  const fx = useImportFixture();
 
   /** More rows than two segments (initial-segments.ts: 25 chunks of 2,000). */
   const ROWS = 120_000;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { DataKey, KeyRing } from '../../../src/security/keys/index.js';
 import { TEST_KEYS } from '../../support/index.js';
-import { importFixture, type ImportFixture } from './import-fixture.js';
+import { useImportFixture } from './import-fixture.js';
 
 /** A file of several batches is staged by worker threads (stage-pool.ts): same rows, same order, same lines. */
 
@@ -15,11 +15,7 @@ const participants = (bad: ReadonlySet<number> = new Set()): string =>
 
 describe('ledger/import: staging in worker threads', function () {
   this.timeout(120_000);
-  let fx: ImportFixture;
-  before(async () => {
-    fx = await importFixture();
-  });
-  after(() => fx?.drop());
+  const fx = useImportFixture();
 
   it('names the line of each bad row wherever its batch was staged, and applies nothing', async () => {
     const errors = await fx.loadFailing('participants', participants(new Set([5, 2_500, 6_998])), WORKERS);
