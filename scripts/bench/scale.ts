@@ -39,8 +39,8 @@ const note = (line: string): void => void process.stderr.write(`${line}\n`);
 /** The machine is shared: every figure is printed with the load it was measured under. */
 const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
-/** Measured at 1 million (README): 1,284 bytes of database and ~270 bytes of CSV per participant, plus headroom. */
-note(`bench:scale N=${n}: needs about ${(n * 1.4e-6).toFixed(1)} GB of database and ${(n * 0.3e-6).toFixed(1)} GB of CSV ` +
+/** Measured at 10 million (README): 1,063 bytes of database and 214 bytes of CSV per participant, plus headroom. */
+note(`bench:scale N=${n}: needs about ${(n * 1.1e-6).toFixed(1)} GB of database and ${(n * 0.22e-6).toFixed(1)} GB of CSV ` +
   `in ${os.tmpdir()} (free it with the run's directory, printed below)`);
 const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-scale-'));
 await chmod(workDir, 0o755); // as root, the embedded postgres runs as the postgres user

@@ -10,7 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
  * kept in `stage` too, where the checks run after the last one: a refused file rolls every segment back with it.
  */
 
-/** Staged chunks (CHUNK_ROWS rows each) per segment: ~50,000 rows, ~15 MB of COPY text held, two at most. */
+/** Staged chunks (CHUNK_ROWS rows each) per segment: 20,000 rows, ~6 MB of COPY text held, two segments at most. */
 const SEGMENT_CHUNKS = 10;
 
 /** COPYs `chunks` into TEMP `segment` and runs `insert` on each segment; returns the rows `insert` counted. */

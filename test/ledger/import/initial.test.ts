@@ -59,8 +59,8 @@ describe('ledger/import: --initial participants, inserted segment by segment whi
   this.timeout(120_000);
   const fx = useImportFixture();
 
-  /** More rows than two segments (initial-segments.ts: 25 chunks of 2,000). */
-  const ROWS = 120_000;
+  /** Three segments (initial-segments.ts: 10 chunks of 2,000 rows) and a part of a fourth. */
+  const ROWS = 65_000;
   const people = (rows: number): string[] => Array.from({ length: rows }, (_, i) => `17${String(i).padStart(9, '0')},PERSON ${i}`);
   const initial = (csv: string): ReturnType<typeof runImport> =>
     runImport(fx.importer, { kind: FILE_KINDS.participants, input: Readable.from([csv]), fileName: 'participants.csv', key: TEST_KEYS.current, initial: true });
