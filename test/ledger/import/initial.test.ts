@@ -73,6 +73,13 @@ describe('ledger/import: --initial participants, inserted segment by segment whi
     expect(await fx.count('jht_balance')).to.equal(0);
   });
 
+  it('refuses the whole file for a bad row in its last segment, after the earlier segments were inserted', async () => {
+    const error = await initial(`kpj,name\n${people(ROWS).join('\n')}\n1700000000X,BAD KPJ\n`).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ImportError);
+    expect((error as ImportError).rowErrors).to.deep.equal([{ line: ROWS + 2, column: 'kpj', reason: 'not 11 digits' }]);
+    expect(await fx.count('participant')).to.equal(0);
+  });
+
   it('inserts every segment in the file order, each participant with its balance row', async () => {
     expect(await initial(`kpj,name\n${people(ROWS).join('\n')}\n`)).to.include({ rows: ROWS, inserted: ROWS, unchanged: 0 });
     const { rows } = await fx.admin.query<{ ordered: boolean; balances: number }>(`
