@@ -20,7 +20,9 @@ import { FileStaging } from './staged-chunks.js';
  * 2. check: set-based queries over the staged rows (duplicates, unknown participants, conflicting postings);
  * 3. apply: a few set-based statements. Readers see the ledger before the file or after it (MVCC).
  * Any invalid row: ImportError, and the caller rolls the whole file back. Step 1 reads nothing of the ledger
- * and takes no lock; steps 2 and 3 hold the import lock, one import at a time.
+ * and takes no lock; steps 2 and 3 hold the import locks (lockImportsFor: a participants file alone, a links
+ * file beside a postings file). --initial participants insert as they stage (initial-segments.ts), so they
+ * take the lock first.
  */
 
 export interface ImportOptions {
