@@ -21,16 +21,16 @@ interface FileArgument {
 }
 
 /**
- * `jht-switch import KIND FILE [KIND FILE ...]` (specs/DATA-FILES.md). Each file is one transaction, applied in
- * the order given; the next file is staged while one is applied (runImports).
+ * `jht-switch import KIND FILE [KIND FILE ...]` (specs/DATA-FILES.md). Each file is one transaction, committed
+ * in the order given; the next file is staged while the ones before it are applied (runImports).
  */
 export function registerImportCommand(program: Command): void {
   dataCommandOptions(program
     .command('import')
-    .description('import data files (participants, links or postings: specs/DATA-FILES.md), in the order given; one transaction per file')
+    .description('import data files (participants, links or postings: specs/DATA-FILES.md), committed in the order given; one transaction per file')
     .argument('<kind>', 'participants | links | postings')
     .argument('<file>', 'the CSV file, or - for standard input')
-    .argument('[more...]', 'further KIND FILE pairs: each is applied after the one before it, and staged while it is applied')
+    .argument('[more...]', 'further KIND FILE pairs, committed in the order given; each is staged while the ones before it are applied')
     .option('--initial', 'bulk mode for the first load of an empty ledger (the demo data aside)')
     .option('--dry-run', 'check and count everything, apply nothing (one file only)'))
     .action(async (kindName: string, file: string, more: string[], options: ImportOptions) => {

@@ -91,7 +91,8 @@ async function stageFile(client: PoolClient, options: ImportOptions): Promise<St
   let segmentsInserted: number | undefined;
   try {
     if (segment) {
-      await beginApply(client, options, { bulk: true });
+      await beginApply(client, options);
+      await client.query('SELECT import_bulk_begin($1)', [kind.name]);
       // The header is read with the first chunk, before the first segment is inserted.
       segmentsInserted = await insertInSegments(client, staging.chunks(options.input), () => countOf(client, segment(staging.header), options.key.id));
     } else {
@@ -108,14 +109,12 @@ async function stageFile(client: PoolClient, options: ImportOptions): Promise<St
 /**
  * Before the first write: the import locks (lockImportsFor), the data key registered under it (two imports
  * registering the same key would otherwise wait on each other's row), and for --initial, the check that the
- * ledger is empty. `bulk`: the table's secondary indexes and foreign keys are dropped too (migration 011).
+ * ledger is empty.
  */
-async function beginApply(client: PoolClient, options: ImportOptions, { bulk }: { bulk: boolean }): Promise<void> {
+async function beginApply(client: PoolClient, options: ImportOptions): Promise<void> {
   await lockImportsFor(client, options.kind.name, options.onWaiting);
   await registerDataKey(client, options.key);
-  if (!options.initial) return;
-  await assertInitialAllowed(client, options.kind);
-  if (bulk) await client.query('SELECT import_bulk_begin($1)', [options.kind.name]);
+  if (options.initial) await assertInitialAllowed(client, options.kind);
 }
 
 /**
@@ -126,7 +125,7 @@ async function beginApply(client: PoolClient, options: ImportOptions, { bulk }: 
 async function applyStaged(client: PoolClient, file: StagedFile): Promise<ImportSummary> {
   const { options, header, errors, segmentsInserted } = file;
   const { kind } = options;
-  if (segmentsInserted === undefined) await beginApply(client, options, { bulk: false });
+  if (segmentsInserted === undefined) await beginApply(client, options);
   const locked = Date.now();
   await kind.prepare?.(client);
   for (const sql of kind.checks(header)) {
