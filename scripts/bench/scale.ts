@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort, runLoadProcess, startSwitchProcess } from './processes.js';
+import { cpuSeconds, freePort, runLoadProcess, startSwitchProcess } from './processes.js';
 import { cardOf, writeScaleFiles } from './scale-files.js';
 import type { LoadReport } from '../../src/loadgen/index.js';
 
@@ -29,7 +29,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     daily: { type: 'string' }, runs: { type: 'string', default: '6' }, duration: { type: 'string', default: '10' },
-    cards: { type: 'string', default: '20000' }, keep: { type: 'boolean', default: false },
+    cards: { type: 'string', default: '20000' }, keep: { type: 'boolean', default: false }, reuse: { type: 'string' },
   },
 });
 const n = Number(positionals[0] ?? 10_000_000);
@@ -40,16 +40,19 @@ const note = (line: string): void => void process.stderr.write(`${line}\n`);
 const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Measured at 10 million (README): 1,063 bytes of database and 214 bytes of CSV per participant, plus headroom. */
-note(`bench:scale N=${n}: needs about ${(n * 1.1e-6).toFixed(1)} GB of database and ${(n * 0.22e-6).toFixed(1)} GB of CSV ` +
-  `in ${os.tmpdir()} (free it with the run's directory, printed below)`);
-const workDir = await mkdtemp(path.join(os.tmpdir(), 'jht-scale-'));
+const reuse = values.reuse;
+if (reuse === undefined) {
+  note(`bench:scale N=${n}: needs about ${(n * 1.1e-6).toFixed(1)} GB of database and ${(n * 0.22e-6).toFixed(1)} GB of CSV ` +
+    `in ${os.tmpdir()} (free it with the run's directory, printed below)`);
+}
+const workDir = reuse ?? await mkdtemp(path.join(os.tmpdir(), 'jht-scale-'));
 await chmod(workDir, 0o755); // as root, the embedded postgres runs as the postgres user
-note(`work directory ${workDir}`);
+note(`work directory ${workDir}${reuse === undefined ? '' : ' (reused: no files, no import)'}`);
 // The first import clears the demo marker, and from then on the importer and the switch need a real data key
 // (SECURITY.md, "Key loading"): a random one of this run's own, in a 0600 file both inherit, unless one is given.
 if (process.env.JHT_DATA_KEY_FILE === undefined) {
   const keyFile = path.join(workDir, 'data-key');
-  await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  if (reuse === undefined) await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   process.env.JHT_DATA_KEY_FILE = keyFile;
 }
 const configFile = path.join(workDir, 'import.json');
@@ -73,22 +76,27 @@ async function timedImport(pairs: [kind: string, file: string][], extra: string[
   return s;
 }
 
-const generated = Date.now();
-const files = await writeScaleFiles(workDir, n, daily);
-const csvBytes = (await Promise.all(Object.values(files).map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
-note(`generated ${(csvBytes / 1e9).toFixed(2)} GB of CSV in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
+/** Steps 1 and 2: the files, and the initial load in one command; returns the daily file, imported live later. */
+async function initialLoad(): Promise<string> {
+  const generated = Date.now();
+  const files = await writeScaleFiles(workDir, n, daily);
+  const csvBytes = (await Promise.all(Object.values(files).map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+  note(`generated ${(csvBytes / 1e9).toFixed(2)} GB of CSV in ${((Date.now() - generated) / 1000).toFixed(1)} s`);
 
-// One command, as an operator runs the first load: each file is staged while the ones before it are applied,
-// and the openings (the longest apply) and the links, which both need only the participants, are applied side
-// by side (runImports).
-const total = await timedImport([['participants', files.participants], ['postings', files.openings], ['links', files.links]], ['--initial']);
-note(`initial load: ${total.toFixed(1)} s in all (${n} participants, ${n + Math.floor(n / 10)} links, ${n} openings)`);
+  // One command, as an operator runs the first load: each file is staged while the ones before it are applied,
+  // and the openings (the longest apply) and the links, which both need only the participants, are applied side
+  // by side (runImports).
+  const total = await timedImport([['participants', files.participants], ['postings', files.openings], ['links', files.links]], ['--initial']);
+  note(`initial load: ${total.toFixed(1)} s in all (${n} participants, ${n + Math.floor(n / 10)} links, ${n} openings)`);
+  return files.daily;
+}
+const dailyFile = reuse === undefined ? await initialLoad() : undefined;
 
 // This database holds (synthetic) real data now: serve refuses root outside the demo unless told (containers, CI).
 if (process.getuid?.() === 0) process.env.JHT_ALLOW_ROOT = '1';
 const server = await startSwitchProcess({ workDir, maxConnections: 200 });
 try {
-  await timedImport([['postings', files.daily]], []);
+  if (dailyFile !== undefined) await timedImport([['postings', dailyFile]], []);
   const db = new pg.Client({
     host: '127.0.0.1', port: Number((await import('node:fs')).readFileSync(path.join(workDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]),
     user: 'postgres', password: (await import('node:fs')).readFileSync(`${path.join(workDir, 'pg')}.password`, 'utf8').trim(), database: 'jht_switch',
@@ -107,36 +115,52 @@ try {
 
   const population = Array.from({ length: Number(values.cards) }, () => cardOf(Math.floor(Math.random() * n)));
   const demoCards = ['6040990000000001', '6040990000000019'];
-  const load = (pans: string[], duration = values.duration): Promise<LoadReport> => runLoadProcess([
-    '--port', String(server.port), '--max', '--connections', '4', '--duration', duration, '--warmup', '2', '--pan', ...pans,
-  ]);
-  const results: Record<'demo' | 'population', LoadReport[]> = { demo: [], population: [] };
+  // Where each inquiry's CPU goes, from /proc over the whole run (warm-up and drain included, as the
+  // generator's own figure): the switch, its PostgreSQL, and the generator, which shares the two cores.
+  interface Run { report: LoadReport; switchUs: number; postgresUs: number; generatorUs: number }
+  const load = async (pans: string[], duration = values.duration): Promise<Run> => {
+    const before = await cpuSeconds(server.pid);
+    const report = await runLoadProcess([
+      '--port', String(server.port), '--max', '--connections', '4', '--duration', duration, '--warmup', '2', '--pan', ...pans,
+    ]);
+    const after = await cpuSeconds(server.pid);
+    const inquiries = report.sent + report.warmup.sent;
+    const us = (s: number): number => Math.round((s * 1e6) / inquiries);
+    return { report, switchUs: us(after.selfS - before.selfS), postgresUs: us(after.descendantsS - before.descendantsS), generatorUs: us(report.generator.cpuS) };
+  };
+  const cpuLine = (r: Run): string => `CPU µs per inquiry: switch ${r.switchUs}, PostgreSQL ${r.postgresUs}, generator ${r.generatorUs}`;
+  const results: Record<'demo' | 'population', Run[]> = { demo: [], population: [] };
   // One untimed run of each first, long enough to ask for nearly every card (~70,000 inquiries for 20,000
   // cards): the import leaves the ledger in the kernel's page cache, not in PostgreSQL's shared buffers, and a
   // serving switch's steady state is measured, not its first pass over the cards.
   for (const [name, pans] of [['demo', demoCards], ['population', population]] as const) {
-    const report = await load([...pans], '10');
+    const { report } = await load([...pans], '10');
     note(`  warm-up ${name.padEnd(10)} ${String(report.tps).padStart(6)} TPS  p99 ${report.latencyMs.p99.toFixed(2)} ms (not counted)`);
   }
   for (let i = 0; i < runs; i += 1) {
     for (const [name, pans] of [['demo', demoCards], ['population', population]] as const) {
-      const report = await load([...pans]);
-      results[name].push(report);
-      note(`  run ${i + 1} ${name.padEnd(10)} ${String(report.tps).padStart(6)} TPS  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  errors ${report.errors}`);
+      const measured = await load([...pans]);
+      const { report } = measured;
+      results[name].push(measured);
+      note(`  run ${i + 1} ${name.padEnd(10)} ${String(report.tps).padStart(6)} TPS  p50 ${report.latencyMs.p50.toFixed(2)} ms  p99 ${report.latencyMs.p99.toFixed(2)} ms  errors ${report.errors}  ${cpuLine(measured)}`);
     }
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const summary = (name: 'demo' | 'population'): { tps: number; p50: number; p99: number } => ({
-    tps: median(results[name].map((r) => r.tps)), p50: median(results[name].map((r) => r.latencyMs.p50)), p99: median(results[name].map((r) => r.latencyMs.p99)),
-  });
+  const summary = (name: 'demo' | 'population'): { tps: number; p50: number; p99: number; cpu: string } => {
+    const of = (pick: (r: Run) => number): number => median(results[name].map(pick));
+    return {
+      tps: of((r) => r.report.tps), p50: of((r) => r.report.latencyMs.p50), p99: of((r) => r.report.latencyMs.p99),
+      cpu: `switch ${of((r) => r.switchUs)}, PostgreSQL ${of((r) => r.postgresUs)}, generator ${of((r) => r.generatorUs)} µs`,
+    };
+  };
   const demo = summary('demo');
   const pop = summary('population');
   process.stdout.write(
     `inquiry load, medians of ${runs} interleaved runs (--max, 4 connections, ${values.duration} s):\n` +
-    `  demo (3 participants)      ${demo.tps} TPS  p50 ${demo.p50.toFixed(2)} ms  p99 ${demo.p99.toFixed(2)} ms\n` +
-    `  population (${n})  ${pop.tps} TPS  p50 ${pop.p50.toFixed(2)} ms  p99 ${pop.p99.toFixed(2)} ms\n` +
+    `  demo (3 participants)      ${demo.tps} TPS  p50 ${demo.p50.toFixed(2)} ms  p99 ${demo.p99.toFixed(2)} ms  CPU per inquiry: ${demo.cpu}\n` +
+    `  population (${n})  ${pop.tps} TPS  p50 ${pop.p50.toFixed(2)} ms  p99 ${pop.p99.toFixed(2)} ms  CPU per inquiry: ${pop.cpu}\n` +
     `  ratio population/demo      TPS ${(pop.tps / demo.tps).toFixed(3)}  p50 ${(pop.p50 / demo.p50).toFixed(3)}  p99 ${(pop.p99 / demo.p99).toFixed(3)}\n`);
 } finally {
   await server.stop();
-  if (!values.keep) await rm(workDir, { recursive: true, force: true });
+  if (!values.keep && reuse === undefined) await rm(workDir, { recursive: true, force: true });
 }
