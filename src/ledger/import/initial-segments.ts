@@ -45,8 +45,9 @@ class SegmentReader {
   }
 
   // Held as buffers, outside the JavaScript heap: a chunk's string then dies young. Kept as strings for a
-  // segment's time they were promoted, and peak RSS went from 309 MB for 100,000 participants to 643 MB for
-  // 2 million; as buffers, 188 and 269 MB, about what staging alone grows by (README, "National scale").
+  // segment's time they were promoted: peak RSS 309 MB for 100,000 participants and 643 MB for 2 million, and
+  // still 206 and 220-229 MB with the import's bounded heap growth (import-command.ts), against 177-184 and
+  // 189-195 MB as buffers (README, "National scale").
   async read(): Promise<Buffer[]> {
     const segment: Buffer[] = [];
     while (!this.#stopped && segment.length < SEGMENT_CHUNKS) {
