@@ -104,6 +104,9 @@ try {
     user: 'postgres', password: (await import('node:fs')).readFileSync(`${path.join(workDir, 'pg')}.password`, 'utf8').trim(), database: 'jht_switch',
   });
   await db.connect();
+  // Each run journals its inquiries (about 2 GB for `--runs 6 --duration 10`): a reused database starts from
+  // the initial load and the daily file again, or each rerun measures a larger ledger than the one before.
+  if (reuse !== undefined) await db.query('TRUNCATE journal, inquiry_answer, inquiry_key');
   const { rows: [size] } = await db.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
   note(`database ${(Number(size!.bytes) / 1e9).toFixed(2)} GB = ${Math.round(Number(size!.bytes) / n)} bytes per participant`);
   // What the first night's maintenance does after a load, before the inquiries are measured: otherwise
