@@ -1,5 +1,6 @@
 /**
- * National-scale benchmark (issue 11), by hand: `npm run bench:scale -- N [--daily M] [--runs 6] [--duration 10] [--keep]`.
+ * National-scale benchmark (issue 11), by hand:
+ * `npm run bench:scale -- N [--daily M] [--runs 6] [--duration 10] [--cards 60000] [--keep | --reuse DIR]`.
  *
  * 1. writes N participants, N card links + N/10 account links, N OPENING postings and a daily file of M
  *    CONTRIBUTION postings (default min(N, 1 million)) as CSV (scale-files.ts);
@@ -136,8 +137,8 @@ try {
   const cpuLine = (r: Run): string => `CPU µs per inquiry: switch ${r.switchUs}, PostgreSQL ${r.postgresUs}, generator ${r.generatorUs}`;
   const results: Record<'demo' | 'population', Run[]> = { demo: [], population: [] };
   // One untimed run of each first, long enough to ask for most cards (~120,000 inquiries for 60,000 cards,
-  // 86 % of them asked at least once): the import leaves the ledger in the kernel's page cache, not in PostgreSQL's shared buffers, and a
-  // serving switch's steady state is measured, not its first pass over the cards.
+  // 86 % of them asked at least once): the import leaves the ledger in the kernel's page cache, not in
+  // PostgreSQL's shared buffers, and a serving switch's steady state is measured, not its first pass over the cards.
   for (const [name, pans] of [['demo', demoCards], ['population', population]] as const) {
     const { report } = await load([...pans], '10');
     note(`  warm-up ${name.padEnd(10)} ${String(report.tps).padStart(6)} TPS  p99 ${report.latencyMs.p99.toFixed(2)} ms (not counted)`);
