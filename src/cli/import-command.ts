@@ -26,7 +26,7 @@ interface FileArgument {
  * raises while collections are cheap: up to about four times the 25 MB an import keeps live. So peak RSS grew
  * with the time a file took to read, not with anything the import holds (participants: 209 MB for 100
  * thousand rows, 274 MB for 2 million). V8 reads a fixed growth at every collection, so this command sets one
- * at run time, for itself alone: 30 % gave 178-184 against 192-195 MB, for more frequent full collections
+ * at run time, for itself alone: 30 % gave 177-184 against 189-195 MB, for more frequent full collections
  * (2 million participants in 35.5-38.4 s against 34.6-34.8 s; README, "National scale"). `serve` keeps V8's
  * growth: its heap does not churn through a file.
  */
